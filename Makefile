@@ -1,0 +1,49 @@
+# ddbstream_fdw: a DynamoDB Stream as a PostgreSQL foreign table.
+#
+#   make && make install         build and install into the pg_config found
+#   make installcheck            regression tests (needs PostgreSQL and the
+#                                emulator running: use test/harness check)
+#   make unit                    unit tests that need no server (SigV4)
+
+MODULE_big = ddbstream_fdw
+OBJS = \
+	src/convert.o \
+	src/ddbstream_fdw.o \
+	src/http.o \
+	src/option.o \
+	src/shard_plan.o \
+	src/sigv4.o \
+	src/streams_api.o
+PGFILEDESC = "ddbstream_fdw - foreign data wrapper for DynamoDB Streams"
+
+EXTENSION = ddbstream_fdw
+DATA = src/ddbstream_fdw--0.1.0.sql
+
+REGRESS = options columns scan images view_types iterators lineage errors credentials materialize
+REGRESS_OPTS = --dbname=ddbstream_regress
+
+PKG_CONFIG ?= pkg-config
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libcurl libcjson libcrypto)
+
+PG_CPPFLAGS = -Isrc $(DEPS_CFLAGS)
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers $(EXTRA_CFLAGS)
+SHLIB_LINK = $(DEPS_LIBS)
+
+EXTRA_CLEAN = test/sigv4_test results regression.diffs regression.out
+
+# No LLVM bitcode for JIT inlining: a scan waits on the network, not on
+# expression evaluation, and building bitcode would need clang.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+test/sigv4_test: test/sigv4_test.c src/sigv4.c src/sigv4.h
+	$(CC) -Wall -Wextra -Werror -O2 -Isrc -o $@ test/sigv4_test.c src/sigv4.c $(DEPS_CFLAGS) $(DEPS_LIBS)
+
+.PHONY: unit
+unit: test/sigv4_test
+	test/sigv4_test

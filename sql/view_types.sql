@@ -1,0 +1,28 @@
+--
+-- view_types: what each StreamViewType puts in keys, new_image and
+-- old_image.  A record without an image gives SQL NULL, never '{}'.
+--
+\getenv ddb_endpoint DDB_ENDPOINT
+CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
+CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
+  OPTIONS (access_key_id 'viewkey', secret_access_key 'viewsecret');
+
+\! for v in KEYS_ONLY NEW_IMAGE OLD_IMAGE NEW_AND_OLD_IMAGES; do t=View_$v; test/ddb create-table --table-name $t --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=$v > /dev/null && test/ddb put-item --table-name $t --item '{"id":{"S":"k"},"v":{"N":"1"}}' && test/ddb put-item --table-name $t --item '{"id":{"S":"k"},"v":{"N":"2"}}' && test/ddb delete-item --table-name $t --key '{"id":{"S":"k"}}'; done
+
+CREATE FOREIGN TABLE view_keys_only (event_name text, stream_view_type text, keys jsonb, new_image jsonb, old_image jsonb)
+  SERVER ddb OPTIONS (table_name 'View_KEYS_ONLY');
+CREATE FOREIGN TABLE view_new_image (event_name text, stream_view_type text, keys jsonb, new_image jsonb, old_image jsonb)
+  SERVER ddb OPTIONS (table_name 'View_NEW_IMAGE');
+CREATE FOREIGN TABLE view_old_image (event_name text, stream_view_type text, keys jsonb, new_image jsonb, old_image jsonb)
+  SERVER ddb OPTIONS (table_name 'View_OLD_IMAGE');
+CREATE FOREIGN TABLE view_both (event_name text, stream_view_type text, keys jsonb, new_image jsonb, old_image jsonb)
+  SERVER ddb OPTIONS (table_name 'View_NEW_AND_OLD_IMAGES');
+
+SELECT * FROM view_keys_only;
+SELECT * FROM view_new_image;
+SELECT * FROM view_old_image;
+SELECT * FROM view_both;
+
+\! for v in KEYS_ONLY NEW_IMAGE OLD_IMAGE NEW_AND_OLD_IMAGES; do test/ddb delete-table --table-name View_$v > /dev/null; done
+DROP SERVER ddb CASCADE;

@@ -1,0 +1,530 @@
+/*-------------------------------------------------------------------------
+ *
+ * convert.c
+ *		  Stream records and DynamoDB AttributeValues into Datums and jsonb.
+ *
+ * jsonb is built directly with pushJsonbValue from the parsed response: no
+ * text is printed and parsed again.  Numbers (N) become numeric from their
+ * decimal string, so every digit of a 38-digit or tiny-exponent number is
+ * kept.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "ddbstream_fdw.h"
+
+typedef enum FieldKind
+{
+	KIND_TEXT,					/* text */
+	KIND_SEQ,					/* numeric or text */
+	KIND_TIME,					/* timestamptz */
+	KIND_INT,					/* integer or bigint */
+	KIND_JSON					/* jsonb, json or text */
+} FieldKind;
+
+typedef struct FieldInfo
+{
+	const char *name;
+	FieldKind	kind;
+} FieldInfo;
+
+static const FieldInfo fields[DDB_FIELD_COUNT] = {
+	[DDB_FIELD_EVENT_ID] = {"event_id", KIND_TEXT},
+	[DDB_FIELD_EVENT_NAME] = {"event_name", KIND_TEXT},
+	[DDB_FIELD_SEQ] = {"seq", KIND_SEQ},
+	[DDB_FIELD_SHARD_ID] = {"shard_id", KIND_TEXT},
+	[DDB_FIELD_CREATED_AT] = {"created_at", KIND_TIME},
+	[DDB_FIELD_KEYS] = {"keys", KIND_JSON},
+	[DDB_FIELD_NEW_IMAGE] = {"new_image", KIND_JSON},
+	[DDB_FIELD_OLD_IMAGE] = {"old_image", KIND_JSON},
+	[DDB_FIELD_SIZE_BYTES] = {"size_bytes", KIND_INT},
+	[DDB_FIELD_STREAM_VIEW_TYPE] = {"stream_view_type", KIND_TEXT},
+	[DDB_FIELD_USER_IDENTITY] = {"user_identity", KIND_JSON},
+	[DDB_FIELD_RECORD] = {"record", KIND_JSON},
+	[DDB_FIELD_EVENT_SOURCE] = {"event_source", KIND_TEXT},
+	[DDB_FIELD_EVENT_VERSION] = {"event_version", KIND_TEXT},
+	[DDB_FIELD_AWS_REGION] = {"aws_region", KIND_TEXT},
+};
+
+static Jsonb *image_to_jsonb(cJSON *image, DdbImageFormat format);
+static void push_attribute_value(JsonbParseState **state,
+								 JsonbIteratorToken token, cJSON *av);
+static JsonbValue *push_json(JsonbParseState **state,
+							 JsonbIteratorToken token, cJSON *item);
+static Jsonb *json_to_jsonb(cJSON *item);
+static void invalid_attribute_value(const char *why) pg_attribute_noreturn();
+static void set_string(JsonbValue *v, const char *s);
+static Numeric number_from_string(const char *s);
+static Datum jsonb_to_column(Jsonb *jb, Oid typid);
+static const char *record_string(cJSON *obj, const char *name);
+static cJSON *record_member(cJSON *obj, const char *name, int type);
+
+const char *
+ddb_field_name(DdbField field)
+{
+	return fields[field].name;
+}
+
+/* The field of that name, or -1. */
+int
+ddb_field_by_name(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < DDB_FIELD_COUNT; i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+char *
+ddb_field_name_list(void)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < DDB_FIELD_COUNT; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", fields[i].name);
+	return buf.data;
+}
+
+/*
+ * Raise an error unless a column of type typid can hold the field.
+ */
+void
+ddb_check_column_type(DdbField field, Oid typid, const char *colname)
+{
+	const char *accepted = NULL;
+
+	switch (fields[field].kind)
+	{
+		case KIND_TEXT:
+			if (typid != TEXTOID)
+				accepted = "text";
+			break;
+		case KIND_SEQ:
+			if (typid != NUMERICOID && typid != TEXTOID)
+				accepted = "numeric or text";
+			break;
+		case KIND_TIME:
+			if (typid != TIMESTAMPTZOID)
+				accepted = "timestamptz";
+			break;
+		case KIND_INT:
+			if (typid != INT4OID && typid != INT8OID)
+				accepted = "integer or bigint";
+			break;
+		case KIND_JSON:
+			if (typid != JSONBOID && typid != JSONOID && typid != TEXTOID)
+				accepted = "jsonb, json or text";
+			break;
+	}
+	if (accepted)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("column \"%s\" of type %s cannot hold stream field \"%s\"",
+						colname, format_type_be(typid), fields[field].name),
+				 errhint("Declare the column as %s.", accepted)));
+}
+
+/*
+ * The value of one field of a stream record, as a Datum of type typid
+ * (checked by ddb_check_column_type), allocated in CurrentMemoryContext.
+ */
+Datum
+ddb_field_datum(DdbField field, Oid typid, cJSON *record, const char *shard_id,
+				DdbImageFormat format, bool *isnull)
+{
+	cJSON	   *ddb = record_member(record, "dynamodb", cJSON_Object);
+	const char *s = NULL;
+	cJSON	   *item;
+
+	*isnull = false;
+	switch (field)
+	{
+		case DDB_FIELD_EVENT_ID:
+			s = record_string(record, "eventID");
+			break;
+		case DDB_FIELD_EVENT_NAME:
+			s = record_string(record, "eventName");
+			break;
+		case DDB_FIELD_EVENT_SOURCE:
+			s = record_string(record, "eventSource");
+			break;
+		case DDB_FIELD_EVENT_VERSION:
+			s = record_string(record, "eventVersion");
+			break;
+		case DDB_FIELD_AWS_REGION:
+			s = record_string(record, "awsRegion");
+			break;
+		case DDB_FIELD_SHARD_ID:
+			s = shard_id;
+			break;
+		case DDB_FIELD_STREAM_VIEW_TYPE:
+			s = ddb ? record_string(ddb, "StreamViewType") : NULL;
+			break;
+		case DDB_FIELD_SEQ:
+			s = ddb ? record_string(ddb, "SequenceNumber") : NULL;
+			if (s && typid == NUMERICOID)
+			{
+				if (s[0] == '\0' || strspn(s, "0123456789") != strlen(s))
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+							 errmsg("DynamoDB Streams GetRecords returned an invalid sequence number \"%s\"", s)));
+				return NumericGetDatum(number_from_string(s));
+			}
+			break;
+		case DDB_FIELD_CREATED_AT:
+			item = ddb ? record_member(ddb, "ApproximateCreationDateTime", cJSON_Number) : NULL;
+			if (item == NULL || !isfinite(item->valuedouble))
+				break;
+			return DirectFunctionCall1(float8_timestamptz,
+									   Float8GetDatum(item->valuedouble));
+		case DDB_FIELD_SIZE_BYTES:
+			item = ddb ? record_member(ddb, "SizeBytes", cJSON_Number) : NULL;
+			if (item == NULL)
+				break;
+			if (typid == INT4OID)
+			{
+				if (item->valuedouble < PG_INT32_MIN || item->valuedouble > PG_INT32_MAX)
+					ereport(ERROR,
+							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							 errmsg("SizeBytes %.0f is out of range for type integer",
+									item->valuedouble)));
+				return Int32GetDatum((int32) item->valuedouble);
+			}
+			return Int64GetDatum((int64) item->valuedouble);
+		case DDB_FIELD_KEYS:
+		case DDB_FIELD_NEW_IMAGE:
+		case DDB_FIELD_OLD_IMAGE:
+			item = ddb ? record_member(ddb,
+									   field == DDB_FIELD_KEYS ? "Keys" :
+									   field == DDB_FIELD_NEW_IMAGE ? "NewImage" : "OldImage",
+									   cJSON_Object) : NULL;
+			if (item == NULL)
+				break;
+			return jsonb_to_column(image_to_jsonb(item, format), typid);
+		case DDB_FIELD_USER_IDENTITY:
+			item = record_member(record, "userIdentity", cJSON_Object);
+			if (item == NULL)
+				break;
+			return jsonb_to_column(json_to_jsonb(item), typid);
+		case DDB_FIELD_RECORD:
+			return jsonb_to_column(json_to_jsonb(record), typid);
+		case DDB_FIELD_COUNT:
+			break;
+	}
+
+	if (s == NULL)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	return CStringGetTextDatum(pg_any_to_server(s, strlen(s), PG_UTF8));
+}
+
+/* A member of obj of the given cJSON type, NULL when absent or null. */
+static cJSON *
+record_member(cJSON *obj, const char *name, int type)
+{
+	cJSON	   *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	if (item == NULL || cJSON_IsNull(item))
+		return NULL;
+	if ((item->type & 0xFF) != type)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("DynamoDB Streams GetRecords returned a record whose \"%s\" has the wrong type",
+						name)));
+	return item;
+}
+
+static const char *
+record_string(cJSON *obj, const char *name)
+{
+	cJSON	   *item = record_member(obj, name, cJSON_String);
+
+	return item ? item->valuestring : NULL;
+}
+
+static Datum
+jsonb_to_column(Jsonb *jb, Oid typid)
+{
+	if (typid == JSONBOID)
+		return JsonbPGetDatum(jb);
+	/* json and text hold the same text */
+	return CStringGetTextDatum(JsonbToCString(NULL, &jb->root, VARSIZE(jb)));
+}
+
+/* An image (Keys, NewImage, OldImage): a map of attribute name to value. */
+static Jsonb *
+image_to_jsonb(cJSON *image, DdbImageFormat format)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
+	cJSON	   *attr;
+
+	if (format == DDB_IMAGE_TYPED)
+		return json_to_jsonb(image);
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	cJSON_ArrayForEach(attr, image)
+	{
+		JsonbValue	key;
+
+		set_string(&key, attr->string);
+		pushJsonbValue(&state, WJB_KEY, &key);
+		push_attribute_value(&state, WJB_VALUE, attr);
+	}
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(result);
+}
+
+static void
+invalid_attribute_value(const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("DynamoDB Streams GetRecords returned an invalid attribute value"),
+			 errdetail_internal("%s", why)));
+}
+
+/*
+ * Push one AttributeValue ({"S": "x"}, {"N": "1"}, {"M": {...}}, ...) in its
+ * plain JSON form: S and B as strings, N as numbers, BOOL, NULL, M as an
+ * object, L and the sets SS, NS and BS as arrays.
+ */
+static void
+push_attribute_value(JsonbParseState **state, JsonbIteratorToken token,
+					 cJSON *av)
+{
+	cJSON	   *v;
+	const char *type;
+	JsonbValue	jv;
+
+	check_stack_depth();
+	if (!cJSON_IsObject(av) || av->child == NULL || av->child->next != NULL)
+		invalid_attribute_value("An attribute value must be an object with exactly one member.");
+	v = av->child;
+	type = v->string;
+
+	if (strcmp(type, "S") == 0 || strcmp(type, "B") == 0)
+	{
+		if (!cJSON_IsString(v))
+			invalid_attribute_value("An S or B value must be a string.");
+		set_string(&jv, v->valuestring);
+	}
+	else if (strcmp(type, "N") == 0)
+	{
+		if (!cJSON_IsString(v))
+			invalid_attribute_value("An N value must be a string.");
+		jv.type = jbvNumeric;
+		jv.val.numeric = number_from_string(v->valuestring);
+	}
+	else if (strcmp(type, "BOOL") == 0)
+	{
+		if (!cJSON_IsBool(v))
+			invalid_attribute_value("A BOOL value must be true or false.");
+		jv.type = jbvBool;
+		jv.val.boolean = cJSON_IsTrue(v);
+	}
+	else if (strcmp(type, "NULL") == 0)
+		jv.type = jbvNull;
+	else if (strcmp(type, "M") == 0)
+	{
+		cJSON	   *member;
+
+		if (!cJSON_IsObject(v))
+			invalid_attribute_value("An M value must be an object.");
+		pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+		cJSON_ArrayForEach(member, v)
+		{
+			set_string(&jv, member->string);
+			pushJsonbValue(state, WJB_KEY, &jv);
+			push_attribute_value(state, WJB_VALUE, member);
+		}
+		pushJsonbValue(state, WJB_END_OBJECT, NULL);
+		return;
+	}
+	else if (strcmp(type, "L") == 0)
+	{
+		cJSON	   *elem;
+
+		if (!cJSON_IsArray(v))
+			invalid_attribute_value("An L value must be an array.");
+		pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+		cJSON_ArrayForEach(elem, v)
+			push_attribute_value(state, WJB_ELEM, elem);
+		pushJsonbValue(state, WJB_END_ARRAY, NULL);
+		return;
+	}
+	else if (strcmp(type, "SS") == 0 || strcmp(type, "BS") == 0 ||
+			 strcmp(type, "NS") == 0)
+	{
+		bool		numbers = (type[0] == 'N');
+		cJSON	   *elem;
+
+		if (!cJSON_IsArray(v))
+			invalid_attribute_value("A set value must be an array.");
+		pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+		cJSON_ArrayForEach(elem, v)
+		{
+			if (!cJSON_IsString(elem))
+				invalid_attribute_value("A set must hold strings.");
+			if (numbers)
+			{
+				jv.type = jbvNumeric;
+				jv.val.numeric = number_from_string(elem->valuestring);
+			}
+			else
+				set_string(&jv, elem->valuestring);
+			pushJsonbValue(state, WJB_ELEM, &jv);
+		}
+		pushJsonbValue(state, WJB_END_ARRAY, NULL);
+		return;
+	}
+	else
+		invalid_attribute_value(psprintf("Unknown attribute type \"%s\".", type));
+
+	pushJsonbValue(state, token, &jv);
+}
+
+/* Any JSON value into jsonb, as received (typed images, record, userIdentity). */
+static Jsonb *
+json_to_jsonb(cJSON *item)
+{
+	JsonbParseState *state = NULL;
+
+	return JsonbValueToJsonb(push_json(&state, WJB_ELEM, item));
+}
+
+/*
+ * Push item; return what pushJsonbValue returned for its last token, which
+ * for the root container is the finished value.  A root scalar is returned
+ * as is, since pushJsonbValue needs a container around it.
+ */
+static JsonbValue *
+push_json(JsonbParseState **state, JsonbIteratorToken token, cJSON *item)
+{
+	JsonbValue *jv = palloc(sizeof(JsonbValue));
+	JsonbValue *result;
+	cJSON	   *child;
+
+	check_stack_depth();
+	switch (item->type & 0xFF)
+	{
+		case cJSON_Object:
+			pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+			cJSON_ArrayForEach(child, item)
+			{
+				set_string(jv, child->string);
+				pushJsonbValue(state, WJB_KEY, jv);
+				(void) push_json(state, WJB_VALUE, child);
+			}
+			result = pushJsonbValue(state, WJB_END_OBJECT, NULL);
+			pfree(jv);
+			return result;
+		case cJSON_Array:
+			pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+			cJSON_ArrayForEach(child, item)
+				(void) push_json(state, WJB_ELEM, child);
+			result = pushJsonbValue(state, WJB_END_ARRAY, NULL);
+			pfree(jv);
+			return result;
+		case cJSON_String:
+			set_string(jv, item->valuestring);
+			break;
+		case cJSON_Number:
+			jv->type = jbvNumeric;
+			if (!isfinite(item->valuedouble))
+				invalid_attribute_value("A number is out of range.");
+			if (item->valuedouble == floor(item->valuedouble) &&
+				fabs(item->valuedouble) < 9007199254740992.0)
+				jv->val.numeric = int64_to_numeric((int64) item->valuedouble);
+			else
+				jv->val.numeric = DatumGetNumeric(DirectFunctionCall1(float8_numeric,
+																	  Float8GetDatum(item->valuedouble)));
+			break;
+		case cJSON_True:
+		case cJSON_False:
+			jv->type = jbvBool;
+			jv->val.boolean = cJSON_IsTrue(item);
+			break;
+		case cJSON_NULL:
+			jv->type = jbvNull;
+			break;
+		default:
+			invalid_attribute_value("Unexpected JSON value.");
+	}
+	if (*state == NULL)
+		return jv;
+	return pushJsonbValue(state, token, jv);
+}
+
+/* A jsonb string of a UTF-8 string from the response, in the server encoding. */
+static void
+set_string(JsonbValue *v, const char *s)
+{
+	size_t		len = strlen(s);
+
+	v->type = jbvString;
+	v->val.string.val = pg_any_to_server(s, len, PG_UTF8);
+	v->val.string.len = (v->val.string.val == s) ? len : strlen(v->val.string.val);
+}
+
+/*
+ * A DynamoDB number (a decimal string, optionally signed, with optional
+ * fraction and exponent) as numeric, exactly.  The syntax is checked first so
+ * that strings numeric would accept but JSON would not (NaN, Infinity, blanks)
+ * are refused.
+ */
+static Numeric
+number_from_string(const char *s)
+{
+	const char *p = s;
+	bool		digits = false;
+
+	if (*p == '-' || *p == '+')
+		p++;
+	while (isdigit((unsigned char) *p))
+		p++, digits = true;
+	if (*p == '.')
+	{
+		p++;
+		while (isdigit((unsigned char) *p))
+			p++, digits = true;
+	}
+	if (digits && (*p == 'e' || *p == 'E'))
+	{
+		p++;
+		if (*p == '-' || *p == '+')
+			p++;
+		if (!isdigit((unsigned char) *p))
+			digits = false;
+		while (isdigit((unsigned char) *p))
+			p++;
+	}
+	if (!digits || *p != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("DynamoDB Streams GetRecords returned an invalid number \"%s\"", s)));
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(s),
+											   ObjectIdGetDatum(InvalidOid),
+											   Int32GetDatum(-1)));
+}

@@ -1,0 +1,189 @@
+/*-------------------------------------------------------------------------
+ *
+ * ddbstream_fdw.h
+ *		  Declarations shared by the files of ddbstream_fdw, grouped by the
+ *		  file that defines them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DDBSTREAM_FDW_H
+#define DDBSTREAM_FDW_H
+
+#include "postgres.h"
+
+#include "foreign/foreign.h"
+#include "nodes/pg_list.h"
+
+#include <cJSON.h>
+
+#define DDBSTREAM_FDW_VERSION "0.1.0"
+
+/* Smallest and largest sequence-number lengths GetShardIterator accepts. */
+#define DDB_SEQ_MIN_DIGITS 21
+#define DDB_SEQ_MAX_DIGITS 40
+
+typedef enum DdbIteratorType
+{
+	DDB_ITER_TRIM_HORIZON,
+	DDB_ITER_LATEST,
+	DDB_ITER_AT_SEQUENCE_NUMBER,
+	DDB_ITER_AFTER_SEQUENCE_NUMBER
+} DdbIteratorType;
+
+typedef enum DdbImageFormat
+{
+	DDB_IMAGE_PLAIN,
+	DDB_IMAGE_TYPED
+} DdbImageFormat;
+
+/* Every option of a foreign table, resolved once from table and server. */
+typedef struct DdbStreamOptions
+{
+	/* server */
+	char	   *region;
+	char	   *endpoint;		/* DynamoDB API URL, never NULL once resolved */
+	char	   *streams_endpoint;	/* Streams API URL, never NULL once resolved */
+	int			connect_timeout_ms;
+	int			request_timeout_ms;
+
+	/* foreign table */
+	char	   *table_name;		/* exactly one of table_name and stream_arn */
+	char	   *stream_arn;
+	DdbIteratorType iterator_type;
+	char	   *sequence_number;	/* digits, for AT/AFTER_SEQUENCE_NUMBER */
+	int			page_size;
+	DdbImageFormat image_format;
+	int			empty_page_limit;
+} DdbStreamOptions;
+
+typedef struct DdbCredentials
+{
+	char	   *access_key_id;
+	char	   *secret_access_key;
+	char	   *session_token;	/* NULL when none */
+} DdbCredentials;
+
+/* The fields of a stream record a column can hold (convert.c). */
+typedef enum DdbField
+{
+	DDB_FIELD_EVENT_ID,
+	DDB_FIELD_EVENT_NAME,
+	DDB_FIELD_SEQ,
+	DDB_FIELD_SHARD_ID,
+	DDB_FIELD_CREATED_AT,
+	DDB_FIELD_KEYS,
+	DDB_FIELD_NEW_IMAGE,
+	DDB_FIELD_OLD_IMAGE,
+	DDB_FIELD_SIZE_BYTES,
+	DDB_FIELD_STREAM_VIEW_TYPE,
+	DDB_FIELD_USER_IDENTITY,
+	DDB_FIELD_RECORD,
+	DDB_FIELD_EVENT_SOURCE,
+	DDB_FIELD_EVENT_VERSION,
+	DDB_FIELD_AWS_REGION,
+	DDB_FIELD_COUNT
+} DdbField;
+
+/* One shard as DescribeStream lists it (streams_api.c). */
+typedef struct DdbShard
+{
+	char	   *shard_id;
+	char	   *parent_shard_id;	/* NULL when none */
+	char	   *starting_seq;
+	char	   *ending_seq;		/* NULL while the shard is open */
+} DdbShard;
+
+/* Where the scan of one shard starts (shard_plan.c). */
+typedef enum DdbShardStart
+{
+	DDB_START_TRIM_HORIZON,
+	DDB_START_LATEST,
+	DDB_START_AT_SEQUENCE_NUMBER,
+	DDB_START_AFTER_SEQUENCE_NUMBER
+} DdbShardStart;
+
+typedef struct DdbShardTask
+{
+	DdbShard   *shard;
+	DdbShardStart start;
+	const char *start_seq;		/* padded to 21+ digits for AT/AFTER */
+} DdbShardTask;
+
+/* Counters of the work a scan did, shown by EXPLAIN ANALYZE. */
+typedef struct DdbScanStats
+{
+	long		requests_describe_table;
+	long		requests_describe_stream;
+	long		requests_get_shard_iterator;
+	long		requests_get_records;
+	long		records;
+	long		bytes_received;
+	long		shards_listed;
+	long		shards_read;
+	long		shards_skipped;
+	double		network_ms;
+} DdbScanStats;
+
+/* in http.c */
+typedef struct DdbHttp DdbHttp;
+typedef struct DdbHttpResult
+{
+	long		status;			/* HTTP status, 0 when no response */
+	const char *body;			/* owned by the DdbHttp, valid until next call */
+	size_t		body_len;
+	const char *error;			/* transport failure, NULL on a response */
+	const char *error_detail;	/* libcurl's detail of it, or NULL */
+	double		elapsed_ms;
+} DdbHttpResult;
+extern void ddb_http_global_init(void);
+extern DdbHttp *ddb_http_create(int connect_timeout_ms, int request_timeout_ms);
+extern void ddb_http_post(DdbHttp *http, const char *url,
+						  const char *const *headers, int nheaders,
+						  const char *body, size_t body_len,
+						  DdbHttpResult *res);
+
+/* in option.c */
+extern void ddb_get_table_options(Oid foreigntableid, DdbStreamOptions *opts);
+extern void ddb_get_credentials(ForeignServer *server, Oid userid,
+								DdbCredentials *creds);
+extern const char *ddb_iterator_type_name(DdbIteratorType type);
+
+/* in convert.c */
+extern const char *ddb_field_name(DdbField field);
+extern int	ddb_field_by_name(const char *name);
+extern char *ddb_field_name_list(void);
+extern void ddb_check_column_type(DdbField field, Oid typid, const char *colname);
+extern Datum ddb_field_datum(DdbField field, Oid typid, cJSON *record,
+							 const char *shard_id, DdbImageFormat format,
+							 bool *isnull);
+
+/* in shard_plan.c */
+extern int	ddb_seq_cmp(const char *a, const char *b);
+extern char *ddb_seq_pad(const char *seq);
+extern List *ddb_plan_shards(List *shards, DdbIteratorType type,
+							 const char *seq, int *nskipped);
+
+/* in streams_api.c */
+typedef struct DdbClient DdbClient;
+typedef struct DdbAwsError
+{
+	long		status;			/* HTTP status */
+	const char *type;			/* AWS error type without its prefix */
+	const char *message;		/* AWS's message, or NULL */
+} DdbAwsError;
+extern DdbClient *ddb_client_create(const DdbStreamOptions *opts,
+									const DdbCredentials *creds,
+									DdbScanStats *stats);
+extern char *ddb_describe_table_stream(DdbClient *client,
+									   const char *table_name);
+extern List *ddb_describe_stream(DdbClient *client, const char *stream_arn);
+extern char *ddb_get_shard_iterator(DdbClient *client, const char *stream_arn,
+									const DdbShardTask *task,
+									DdbAwsError *server_error);
+extern cJSON *ddb_get_records(DdbClient *client, const char *iterator,
+							  int limit, char **next_iterator);
+
+/* in ddbstream_fdw.c */
+extern void ddb_cjson_use_palloc(void);
+
+#endif							/* DDBSTREAM_FDW_H */

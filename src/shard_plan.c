@@ -1,0 +1,202 @@
+/*-------------------------------------------------------------------------
+ *
+ * shard_plan.c
+ *		  Which shards a scan reads, in which order, and where each starts.
+ *
+ * Shards are read parents first: each shard's depth in its lineage is
+ * counted (a parent that DescribeStream no longer lists was trimmed away and
+ * counts as finished), and shards are ordered by depth, then by starting
+ * sequence number.  Sequence numbers are compared as numbers, by digit
+ * strings, never as text or as a 64-bit integer.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "ddbstream_fdw.h"
+
+typedef struct ShardNode
+{
+	DdbShard   *shard;
+	int			depth;			/* -1 until computed, -2 while computing */
+} ShardNode;
+
+/*
+ * Compare two sequence numbers numerically: leading zeros are ignored, a
+ * longer number is larger, numbers of one length compare digit by digit.
+ */
+int
+ddb_seq_cmp(const char *a, const char *b)
+{
+	size_t		la,
+				lb;
+
+	while (*a == '0')
+		a++;
+	while (*b == '0')
+		b++;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a, b);
+}
+
+/* GetShardIterator wants 21 to 40 characters: pad with leading zeros. */
+char *
+ddb_seq_pad(const char *seq)
+{
+	size_t		len = strlen(seq);
+
+	if (len >= DDB_SEQ_MIN_DIGITS)
+		return pstrdup(seq);
+	return psprintf("%0*d%s", (int) (DDB_SEQ_MIN_DIGITS - len), 0, seq);
+}
+
+static int
+node_cmp_id(const void *a, const void *b)
+{
+	return strcmp(((const ShardNode *) a)->shard->shard_id,
+				  ((const ShardNode *) b)->shard->shard_id);
+}
+
+static int
+node_cmp_lineage(const void *a, const void *b)
+{
+	const ShardNode *x = a;
+	const ShardNode *y = b;
+	int			c;
+
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	c = ddb_seq_cmp(x->shard->starting_seq, y->shard->starting_seq);
+	return c != 0 ? c : strcmp(x->shard->shard_id, y->shard->shard_id);
+}
+
+static ShardNode *
+find_node(ShardNode *nodes, int n, const char *shard_id)
+{
+	DdbShard	key_shard;
+	ShardNode	key;
+
+	key_shard.shard_id = (char *) shard_id;
+	key.shard = &key_shard;
+	return bsearch(&key, nodes, n, sizeof(ShardNode), node_cmp_id);
+}
+
+static int
+node_depth(ShardNode *nodes, int n, ShardNode *node)
+{
+	ShardNode  *parent;
+
+	if (node->depth >= 0)
+		return node->depth;
+	if (node->depth == -2)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_REPLY_HANDLE),
+				 errmsg("DynamoDB Streams DescribeStream returned a shard lineage with a cycle"),
+				 errdetail_internal("Shard \"%s\" is its own ancestor.", node->shard->shard_id)));
+	node->depth = -2;
+	parent = node->shard->parent_shard_id ?
+		find_node(nodes, n, node->shard->parent_shard_id) : NULL;
+	node->depth = parent ? node_depth(nodes, n, parent) + 1 : 0;
+	return node->depth;
+}
+
+/*
+ * Where to start reading a shard for the scan's iterator type, or false when
+ * the shard holds nothing the scan wants.
+ *
+ * latest: only shards open now are read, from their tip.  Their children
+ * appear later and would be read from their start by a later scan.
+ * at/after_sequence_number N: a shard that ends before N is skipped, the
+ * shard whose range holds N starts at (after) N, a shard that starts after N
+ * is read from its start (TRIM_HORIZON: GetShardIterator rejects a number
+ * below a shard's start).
+ */
+static bool
+shard_start(DdbShard *shard, DdbIteratorType type, const char *seq,
+			DdbShardTask *task)
+{
+	task->shard = shard;
+	task->start_seq = NULL;
+
+	switch (type)
+	{
+		case DDB_ITER_TRIM_HORIZON:
+			task->start = DDB_START_TRIM_HORIZON;
+			return true;
+		case DDB_ITER_LATEST:
+			task->start = DDB_START_LATEST;
+			return shard->ending_seq == NULL;
+		case DDB_ITER_AT_SEQUENCE_NUMBER:
+		case DDB_ITER_AFTER_SEQUENCE_NUMBER:
+			{
+				bool		after = (type == DDB_ITER_AFTER_SEQUENCE_NUMBER);
+
+				if (shard->ending_seq)
+				{
+					int			c = ddb_seq_cmp(shard->ending_seq, seq);
+
+					if (c < 0 || (c == 0 && after))
+						return false;
+				}
+				if (ddb_seq_cmp(seq, shard->starting_seq) < 0)
+				{
+					task->start = DDB_START_TRIM_HORIZON;
+					return true;
+				}
+				task->start = after ? DDB_START_AFTER_SEQUENCE_NUMBER :
+					DDB_START_AT_SEQUENCE_NUMBER;
+				task->start_seq = ddb_seq_pad(seq);
+				return true;
+			}
+	}
+	return false;				/* keep compiler quiet */
+}
+
+/*
+ * The shards to read, in lineage order, as a List of DdbShardTask.
+ * *nskipped counts the shards that need no request at all.
+ */
+List *
+ddb_plan_shards(List *shards, DdbIteratorType type, const char *seq,
+				int *nskipped)
+{
+	int			n = list_length(shards);
+	ShardNode  *nodes;
+	List	   *tasks = NIL;
+	ListCell   *lc;
+	int			i = 0;
+
+	*nskipped = 0;
+	if (n == 0)
+		return NIL;
+
+	nodes = palloc(sizeof(ShardNode) * n);
+	foreach(lc, shards)
+	{
+		nodes[i].shard = (DdbShard *) lfirst(lc);
+		nodes[i].depth = -1;
+		i++;
+	}
+	qsort(nodes, n, sizeof(ShardNode), node_cmp_id);
+	for (i = 0; i < n; i++)
+		(void) node_depth(nodes, n, &nodes[i]);
+	qsort(nodes, n, sizeof(ShardNode), node_cmp_lineage);
+
+	for (i = 0; i < n; i++)
+	{
+		DdbShardTask *task = palloc(sizeof(DdbShardTask));
+
+		if (shard_start(nodes[i].shard, type, seq, task))
+			tasks = lappend(tasks, task);
+		else
+		{
+			pfree(task);
+			(*nskipped)++;
+		}
+	}
+	pfree(nodes);
+	return tasks;
+}

@@ -1,0 +1,45 @@
+-- The ddbstream_fdw demo: a Phones table in DynamoDB Local, written,
+-- updated and deleted, then its stream read with SQL.  Run it with
+-- test/harness demo, which starts the emulator and a scratch PostgreSQL.
+\set ECHO queries
+\pset footer off
+\getenv ddb_endpoint DDB_ENDPOINT
+
+\echo '-- 1. A DynamoDB table with a stream, and some changes to it (AWS CLI)'
+\! test/ddb create-table --table-name Phones --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null && echo 'created table Phones'
+\! test/ddb put-item --table-name Phones --item '{"id":{"S":"fp5"},"brand":{"S":"Fairphone"},"model":{"S":"5"},"price":{"N":"699.00"},"colors":{"SS":["sky blue","matte black"]},"specs":{"M":{"ram_gb":{"N":"8"},"storage_gb":{"N":"256"},"5g":{"BOOL":true}}}}' && echo 'put fp5'
+\! test/ddb put-item --table-name Phones --item '{"id":{"S":"px8"},"brand":{"S":"Google"},"model":{"S":"Pixel 8"},"price":{"N":"799.00"},"colors":{"SS":["obsidian","hazel"]},"specs":{"M":{"ram_gb":{"N":"8"},"storage_gb":{"N":"128"},"5g":{"BOOL":true}}}}' && echo 'put px8'
+\! test/ddb put-item --table-name Phones --item '{"id":{"S":"n3310"},"brand":{"S":"Nokia"},"model":{"S":"3310"},"price":{"N":"59.99"},"colors":{"SS":["red"]},"specs":{"M":{"ram_gb":{"N":"0.016"},"5g":{"BOOL":false}}}}' && echo 'put n3310'
+\! test/ddb update-item --table-name Phones --key '{"id":{"S":"fp5"}}' --update-expression 'SET price = :p' --expression-attribute-values '{":p":{"N":"649.00"}}' && echo 'updated fp5 price'
+\! test/ddb delete-item --table-name Phones --key '{"id":{"S":"n3310"}}' && echo 'deleted n3310'
+
+\echo '-- 2. The stream as a foreign table'
+CREATE EXTENSION IF NOT EXISTS ddbstream_fdw;
+CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
+CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
+  OPTIONS (access_key_id 'demo', secret_access_key 'demo');
+CREATE FOREIGN TABLE phones_stream (
+  event_id text, event_name text, seq numeric, shard_id text, created_at timestamptz,
+  keys jsonb, new_image jsonb, old_image jsonb, size_bytes integer, stream_view_type text,
+  user_identity jsonb, record jsonb
+) SERVER ddb OPTIONS (table_name 'Phones');
+
+SELECT event_name, seq, keys ->> 'id' AS id, new_image ->> 'price' AS new_price,
+       old_image ->> 'price' AS old_price
+FROM phones_stream;
+
+SELECT new_image FROM phones_stream WHERE event_name = 'INSERT' LIMIT 1;
+
+\echo '-- 3. Copy the changes into a table, then only the new ones'
+CREATE TABLE phone_changes (LIKE phones_stream);
+INSERT INTO phone_changes SELECT * FROM phones_stream
+  WHERE seq > (SELECT coalesce(max(seq), 0) FROM phone_changes);
+\! test/ddb update-item --table-name Phones --key '{"id":{"S":"px8"}}' --update-expression 'SET price = :p' --expression-attribute-values '{":p":{"N":"699.00"}}' && echo 'updated px8 price'
+INSERT INTO phone_changes SELECT * FROM phones_stream
+  WHERE seq > (SELECT coalesce(max(seq), 0) FROM phone_changes);
+SELECT event_name, keys ->> 'id' AS id, new_image ->> 'price' AS price
+FROM phone_changes ORDER BY seq;
+
+\echo '-- 4. What the scan did'
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM phones_stream;

@@ -19,8 +19,7 @@ PGFILEDESC = "ddbstream_fdw - foreign data wrapper for DynamoDB Streams"
 EXTENSION = ddbstream_fdw
 DATA = src/ddbstream_fdw--0.1.0.sql
 
-REGRESS = options columns scan images view_types iterators lineage errors credentials materialize
-REGRESS_OPTS = --dbname=ddbstream_regress
+REGRESS = options scan images view_types iterators lineage errors credentials materialize
 
 PKG_CONFIG ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)

@@ -92,8 +92,19 @@ SELECT count(*) FROM phones_bad;
 -- EXPLAIN makes no request; EXPLAIN ANALYZE shows the work done
 -- ===================================================================
 EXPLAIN (COSTS OFF) SELECT * FROM phones_stream;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-  SELECT event_name FROM phones_stream;
+-- (the byte count depends on the emulator's timestamps: filtered)
+CREATE FUNCTION explain_analyze(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
+    RETURN NEXT regexp_replace(line, 'Bytes Received: \d+', 'Bytes Received: N');
+  END LOOP;
+END
+$$;
+SELECT explain_analyze('SELECT event_name FROM phones_stream');
+DROP FUNCTION explain_analyze(text);
 
 -- ===================================================================
 -- rescans: the foreign table on the inner side of a nested loop

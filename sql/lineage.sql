@@ -24,6 +24,11 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER split
 CREATE FOREIGN TABLE split_stream (shard_id text, seq numeric, event_name text, keys jsonb)
   SERVER split OPTIONS (table_name 'Split');
 
+-- The root's REMOVE was done by Time to Live: user_identity says so.
+CREATE FOREIGN TABLE split_identity (event_name text, user_identity jsonb, new_image jsonb, old_image jsonb)
+  SERVER split OPTIONS (table_name 'Split');
+SELECT * FROM split_identity LIMIT 3;
+
 -- ===================================================================
 -- every shard, parents before children, each shard in sequence order
 -- ===================================================================

@@ -84,7 +84,7 @@ ARNS = {arn(t): t for t in STREAMS}
 
 
 def record(table, sh, n, ordinal):
-    """A stream record; Split's root shard holds an INSERT, MODIFY and REMOVE of key "a"."""
+    """A stream record; Split's root shard holds an INSERT, MODIFY and a Time to Live REMOVE of key "a"."""
     if table == "Split" and sh["id"].endswith("root"):
         event = ("INSERT", "MODIFY", "REMOVE")[ordinal]
         key = "a"
@@ -106,8 +106,12 @@ def record(table, sh, n, ordinal):
         ddb["NewImage"] = image
     if event != "INSERT":
         ddb["OldImage"] = dict(image, n={"N": str(ordinal - 1)})
-    return {"eventID": "%s-%s" % (table.lower(), seq(n)), "eventName": event, "eventVersion": "1.1",
-            "eventSource": "aws:dynamodb", "awsRegion": REGION, "dynamodb": ddb}
+    result = {"eventID": "%s-%s" % (table.lower(), seq(n)), "eventName": event, "eventVersion": "1.1",
+              "eventSource": "aws:dynamodb", "awsRegion": REGION, "dynamodb": ddb}
+    if event == "REMOVE":
+        # deleted by Time to Live, as AWS marks such deletes
+        result["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    return result
 
 
 class AwsError(Exception):

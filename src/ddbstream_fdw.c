@@ -406,6 +406,7 @@ fetch_next_page(DdbScanState *st)
 		char	   *next_iterator;
 		int			nrecords;
 
+		CHECK_FOR_INTERRUPTS();
 		if (!st->started)
 			start_scan(st);
 

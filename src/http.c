@@ -124,12 +124,17 @@ write_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* Abort the transfer when a cancel or termination is pending. */
+/*
+ * Abort the transfer when a cancel or termination is pending and may be
+ * processed now.  Other interrupts (catchup, barriers) are processed by the
+ * CHECK_FOR_INTERRUPTS between requests and need not abort a request.
+ */
 static int
 check_interrupts(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 				 curl_off_t ultotal, curl_off_t ulnow)
 {
-	return InterruptPending ? 1 : 0;
+	return (QueryCancelPending || ProcDiePending) &&
+		INTERRUPTS_CAN_BE_PROCESSED() ? 1 : 0;
 }
 
 /*

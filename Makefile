@@ -11,6 +11,7 @@ OBJS = \
 	src/ddbstream_fdw.o \
 	src/http.o \
 	src/option.o \
+	src/pushdown.o \
 	src/shard_plan.o \
 	src/sigv4.o \
 	src/streams_api.o
@@ -19,7 +20,7 @@ PGFILEDESC = "ddbstream_fdw - foreign data wrapper for DynamoDB Streams"
 EXTENSION = ddbstream_fdw
 DATA = src/ddbstream_fdw--0.1.0.sql
 
-REGRESS = options scan images view_types iterators lineage errors credentials materialize
+REGRESS = options scan images view_types iterators lineage pushdown errors credentials materialize
 
 PKG_CONFIG ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)
@@ -46,3 +47,6 @@ test/sigv4_test: test/sigv4_test.c src/sigv4.c src/sigv4.h
 .PHONY: unit
 unit: test/sigv4_test
 	test/sigv4_test
+
+# Every object depends on the shared headers (PGXS tracks no header changes).
+$(OBJS): src/ddbstream_fdw.h src/sigv4.h

@@ -35,9 +35,10 @@ SELECT * FROM split_identity LIMIT 3;
 SELECT shard_id, seq, event_name, keys FROM split_stream;
 
 -- What it took: DescribeStream followed LastEvaluatedShardId over 3 pages;
--- closed shards ended at their EndingSequenceNumber; the open leftchild was
--- read through its 2 empty pages, and each open shard ended after 3
--- consecutive empty pages (empty_page_limit).
+-- closed shards ended at their EndingSequenceNumber (one GetRecords each);
+-- the open leftchild was read through its 2 empty pages to its records and
+-- ended at the empty page after them (4 requests); the open rightchild, with
+-- no records, ended after empty_page_limit (3) empty pages.
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
   SELECT * FROM split_stream;
 

@@ -48,23 +48,38 @@ void		_PG_init(void);
  */
 enum DdbStreamScanPrivateIndex
 {
-	/* Integer list of the attribute numbers the query uses */
-	DdbScanPrivateRetrievedAttrs
+	/* Integer list of the attribute numbers the query uses, or (0) for all */
+	DdbScanPrivateRetrievedAttrs,
+	/* Integer list of DdbPushKind, parallel to fdw_exprs */
+	DdbScanPrivatePushKinds,
+	/* String: pushed seq conditions for EXPLAIN, "" when none */
+	DdbScanPrivateSeqExplain,
+	/* String: pushed shard_id conditions for EXPLAIN, "" when none */
+	DdbScanPrivateShardExplain,
+	/* Integer: the most rows the query can use (a pushed LIMIT), or -1 */
+	DdbScanPrivateLimit
 };
 
-/* How one attribute of the foreign table is filled. */
-typedef struct DdbColumn
+/* What the planner learns about the foreign table once (baserel->fdw_private). */
+typedef struct DdbRelInfo
 {
-	int			field;			/* DdbField, or -1 when not retrieved */
-	Oid			typid;
-} DdbColumn;
+	DdbColumnInfo *columns;
+	int			ncolumns;
+} DdbRelInfo;
 
 typedef struct DdbScanState
 {
 	DdbStreamOptions opts;
 	DdbCredentials creds;
-	DdbColumn  *columns;		/* one per attribute of the tuple descriptor */
+	DdbColumnInfo *columns;		/* one per attribute of the tuple descriptor */
+	bool	   *retrieved;		/* which of them the query uses */
 	int			ncolumns;
+	List	   *value_states;	/* ExprStates of the pushed conditions */
+	List	   *push_kinds;		/* and their DdbPushKinds */
+	ExprContext *econtext;
+	DdbSeqBounds bounds;		/* computed at scan start */
+	long		limit;			/* rows the query can use, or -1 */
+	long		returned;		/* rows returned so far */
 
 	MemoryContext scan_cxt;		/* lives as long as one pass of the scan */
 	MemoryContext page_cxt;		/* the current GetRecords page, reset per page */
@@ -78,10 +93,8 @@ typedef struct DdbScanState
 	DdbShardTask *task;			/* shard being read */
 	char	   *iterator;		/* next iterator of that shard, NULL when done */
 	int			empty_pages;	/* consecutive empty pages of that shard */
+	long		shard_records;	/* records received from that shard */
 	double		scan_start;		/* epoch seconds, rounded down */
-	const char *skip_through;	/* skip this shard's records up to this
-								 * sequence number (see start_shard) */
-	bool		skip_inclusive; /* ... and the record of that number too */
 	cJSON	   *next_record;	/* next record of the current page */
 
 	DdbScanStats stats;
@@ -107,11 +120,14 @@ static void ddbExplainForeignScan(ForeignScanState *node, ExplainState *es);
 /*
  * Helpers
  */
-static DdbColumn *build_column_map(Relation rel, List *retrieved_attrs);
+static DdbColumnInfo *build_column_map(Relation rel);
+static bool *retrieved_columns(Relation rel, List *retrieved_attrs);
+static long pushed_limit(PlannerInfo *root, RelOptInfo *baserel, bool all_pushed);
 static void start_scan(DdbScanState *st);
 static bool fetch_next_page(DdbScanState *st);
 static void start_shard(DdbScanState *st, DdbShardTask *task);
-static bool skip_record(DdbScanState *st, cJSON *record);
+static bool record_wanted(DdbScanState *st, cJSON *record);
+static void end_shard(DdbScanState *st);
 static bool shard_caught_up(DdbScanState *st, cJSON *records, int nrecords,
 							const char *next_iterator);
 static const char *record_seq(cJSON *record);
@@ -177,13 +193,20 @@ ddbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
 	Relation	rel = table_open(rte->relid, NoLock);
+	DdbRelInfo *info = palloc(sizeof(DdbRelInfo));
 
 	/* Check every column against the stream's fields now, at plan time. */
-	(void) build_column_map(rel, NIL);
+	info->columns = build_column_map(rel);
+	info->ncolumns = RelationGetDescr(rel)->natts;
+	baserel->fdw_private = info;
 	table_close(rel, NoLock);
 
-	baserel->rows = DEFAULT_ROW_ESTIMATE;
+	/* A stream's size is unknown: guess, then apply the conditions. */
 	baserel->tuples = DEFAULT_ROW_ESTIMATE;
+	baserel->rows = clamp_row_est(DEFAULT_ROW_ESTIMATE *
+								  clauselist_selectivity(root,
+														 baserel->baserestrictinfo,
+														 0, JOIN_INNER, NULL));
 }
 
 static void
@@ -203,12 +226,25 @@ ddbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 				  ForeignPath *best_path, List *tlist, List *scan_clauses,
 				  Plan *outer_plan)
 {
+	DdbRelInfo *info = (DdbRelInfo *) baserel->fdw_private;
 	Bitmapset  *attrs_used = NULL;
 	List	   *retrieved_attrs = NIL;
+	List	   *push_values;
+	List	   *push_kinds;
+	bool		all_pushed;
+	char	   *seq_explain;
+	char	   *shard_explain;
 	ListCell   *lc;
 	int			attno;
 
-	/* Every clause is checked locally. */
+	/*
+	 * Conditions on seq and shard_id also position the reading of the stream;
+	 * every clause is still checked locally.
+	 */
+	ddb_classify_conditions(baserel->baserestrictinfo, baserel->relid,
+							info->columns, info->ncolumns, &push_values,
+							&push_kinds, &all_pushed, &seq_explain,
+							&shard_explain);
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 
 	/* Only the columns the query uses are built. */
@@ -234,21 +270,42 @@ ddbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 			retrieved_attrs = lappend_int(retrieved_attrs, a);
 	}
 
-	return make_foreignscan(tlist, scan_clauses, baserel->relid, NIL,
-							list_make1(retrieved_attrs), NIL, NIL, outer_plan);
+	return make_foreignscan(tlist, scan_clauses, baserel->relid, push_values,
+							list_make5(retrieved_attrs, push_kinds,
+									   makeString(seq_explain ? seq_explain : ""),
+									   makeString(shard_explain ? shard_explain : ""),
+									   makeInteger((int) pushed_limit(root, baserel, all_pushed))),
+							NIL, NIL, outer_plan);
+}
+
+/*
+ * The most rows the query can use from this scan, when a LIMIT says so and
+ * nothing stands between the scan and the LIMIT: no ORDER BY, grouping or
+ * aggregate (the planner's limit_tuples already excludes those), no join,
+ * and no condition the scan does not apply exactly itself.  -1 otherwise.
+ */
+static long
+pushed_limit(PlannerInfo *root, RelOptInfo *baserel, bool all_pushed)
+{
+	Query	   *parse = root->parse;
+
+	if (root->limit_tuples <= 0 || root->limit_tuples > PG_INT32_MAX ||
+		!all_pushed || parse->sortClause != NIL || parse->distinctClause != NIL ||
+		parse->rowMarks != NIL ||
+		bms_membership(root->all_baserels) != BMS_SINGLETON)
+		return -1;
+	return (long) root->limit_tuples;
 }
 
 /*
  * Map each attribute to the stream field it holds: its option "field", or
  * else its name.  An unknown name or an unsuitable type is an error.
- * retrieved_attrs limits which are built; NIL or (0) means all.
  */
-static DdbColumn *
-build_column_map(Relation rel, List *retrieved_attrs)
+static DdbColumnInfo *
+build_column_map(Relation rel)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
-	DdbColumn  *columns = palloc(sizeof(DdbColumn) * Max(tupdesc->natts, 1));
-	bool		all = (retrieved_attrs == NIL || linitial_int(retrieved_attrs) == 0);
+	DdbColumnInfo *columns = palloc(sizeof(DdbColumnInfo) * Max(tupdesc->natts, 1));
 	int			i;
 
 	for (i = 0; i < tupdesc->natts; i++)
@@ -259,6 +316,7 @@ build_column_map(Relation rel, List *retrieved_attrs)
 		ListCell   *lc;
 		int			field;
 
+		columns[i].name = pstrdup(NameStr(attr->attname));
 		columns[i].field = -1;
 		columns[i].typid = attr->atttypid;
 		if (attr->attisdropped)
@@ -281,11 +339,23 @@ build_column_map(Relation rel, List *retrieved_attrs)
 					 errhint("Name the column after a field, or map it with OPTIONS (field '...'). Valid fields are: %s.",
 							 ddb_field_name_list())));
 		ddb_check_column_type(field, attr->atttypid, NameStr(attr->attname));
-
-		if (all || list_member_int(retrieved_attrs, attr->attnum))
-			columns[i].field = field;
+		columns[i].field = field;
 	}
 	return columns;
+}
+
+/* Which attributes to build: those in retrieved_attrs, or all for (0). */
+static bool *
+retrieved_columns(Relation rel, List *retrieved_attrs)
+{
+	int			natts = RelationGetDescr(rel)->natts;
+	bool	   *retrieved = palloc0(sizeof(bool) * Max(natts, 1));
+	bool		all = (retrieved_attrs != NIL && linitial_int(retrieved_attrs) == 0);
+	int			i;
+
+	for (i = 0; i < natts; i++)
+		retrieved[i] = all || list_member_int(retrieved_attrs, i + 1);
+	return retrieved;
 }
 
 static void
@@ -311,9 +381,14 @@ ddbBeginForeignScan(ForeignScanState *node, int eflags)
 	ddb_get_table_options(RelationGetRelid(rel), &st->opts);
 	ddb_get_credentials(GetForeignServer(GetForeignTable(RelationGetRelid(rel))->serverid),
 						userid, &st->creds);
-	st->columns = build_column_map(rel, (List *) list_nth(plan->fdw_private,
-														  DdbScanPrivateRetrievedAttrs));
+	st->columns = build_column_map(rel);
+	st->retrieved = retrieved_columns(rel, (List *) list_nth(plan->fdw_private,
+															 DdbScanPrivateRetrievedAttrs));
 	st->ncolumns = RelationGetDescr(rel)->natts;
+	st->value_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
+	st->push_kinds = (List *) list_nth(plan->fdw_private, DdbScanPrivatePushKinds);
+	st->econtext = node->ss.ps.ps_ExprContext;
+	st->limit = intVal(list_nth(plan->fdw_private, DdbScanPrivateLimit));
 
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "ddbstream_fdw scan data",
@@ -338,12 +413,27 @@ start_scan(DdbScanState *st)
 	int			nskipped;
 
 	st->scan_start = floor((double) time(NULL));
+	st->returned = 0;
+
+	/* Parameters and initplans are evaluated now, once per (re)scan. */
+	ddb_eval_bounds(&st->opts, st->value_states, st->push_kinds, st->econtext,
+					&st->bounds);
+	if (st->bounds.empty)
+	{
+		/* e.g. seq > NULL, or seq < 0: no record can match, ask nothing */
+		st->tasks = NIL;
+		st->next_task = 0;
+		st->started = true;
+		MemoryContextSwitchTo(old);
+		return;
+	}
+
 	st->client = ddb_client_create(&st->opts, &st->creds, &st->stats);
 	st->stream_arn = st->opts.stream_arn ? st->opts.stream_arn :
 		ddb_describe_table_stream(st->client, st->opts.table_name);
 	shards = ddb_describe_stream(st->client, st->stream_arn);
-	st->tasks = ddb_plan_shards(shards, st->opts.iterator_type,
-								st->opts.sequence_number, &nskipped);
+	st->tasks = ddb_plan_shards(shards, st->opts.iterator_type, &st->bounds,
+								&nskipped);
 	st->stats.shards_skipped += nskipped;
 	st->next_task = 0;
 	st->started = true;
@@ -360,6 +450,8 @@ ddbIterateForeignScan(ForeignScanState *node)
 	int			i;
 
 	ExecClearTuple(slot);
+	if (st->limit >= 0 && st->returned >= st->limit)
+		return slot;
 	do
 	{
 		while (st->next_record == NULL)
@@ -367,7 +459,8 @@ ddbIterateForeignScan(ForeignScanState *node)
 				return slot;
 		record = st->next_record;
 		st->next_record = record->next;
-	} while (st->skip_through && skip_record(st, record));
+	} while (!record_wanted(st, record));
+	st->returned++;
 
 	MemoryContextReset(st->row_cxt);
 	old = MemoryContextSwitchTo(st->row_cxt);
@@ -379,7 +472,7 @@ ddbIterateForeignScan(ForeignScanState *node)
 	for (i = 0; i < st->ncolumns; i++)
 	{
 		slot->tts_isnull[i] = true;
-		if (st->columns[i].field < 0)
+		if (st->columns[i].field < 0 || !st->retrieved[i])
 			continue;
 		slot->tts_values[i] = ddb_field_datum((DdbField) st->columns[i].field,
 											  st->columns[i].typid, record,
@@ -405,6 +498,7 @@ fetch_next_page(DdbScanState *st)
 		cJSON	   *records;
 		char	   *next_iterator;
 		int			nrecords;
+		int			limit;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!st->started)
@@ -417,10 +511,15 @@ fetch_next_page(DdbScanState *st)
 			start_shard(st, (DdbShardTask *) list_nth(st->tasks, st->next_task++));
 		}
 
+		/* Ask for no more records than a pushed LIMIT still needs. */
+		limit = st->opts.page_size;
+		if (st->limit >= 0 && st->limit - st->returned < limit)
+			limit = (int) Max(st->limit - st->returned, 1);
+
 		MemoryContextReset(st->page_cxt);
 		old = MemoryContextSwitchTo(st->page_cxt);
-		records = ddb_get_records(st->client, st->iterator,
-								  st->opts.page_size, &next_iterator);
+		records = ddb_get_records(st->client, st->iterator, limit,
+								  &next_iterator);
 		MemoryContextSwitchTo(old);
 
 		nrecords = cJSON_GetArraySize(records);
@@ -431,6 +530,7 @@ fetch_next_page(DdbScanState *st)
 		st->iterator = NULL;
 		if (!shard_caught_up(st, records, nrecords, next_iterator))
 			st->iterator = MemoryContextStrdup(st->scan_cxt, next_iterator);
+		st->shard_records += nrecords;
 
 		if (nrecords > 0)
 		{
@@ -446,9 +546,9 @@ fetch_next_page(DdbScanState *st)
  * A position given by sequence number can be refused with HTTP 500:
  * DynamoDB Local answers InternalFailure for a number past its newest
  * record (beyond a 64-bit integer), and AWS may fail a request.  Instead of
- * failing the scan, read that shard from its start and skip the records up
- * to the position: the rows are exactly the same, at the cost of reading
- * more of the shard.
+ * failing the scan, read that shard from its start: record_wanted skips the
+ * records below the bound, so the rows are exactly the same, at the cost of
+ * reading more of the shard.
  */
 static void
 start_shard(DdbScanState *st, DdbShardTask *task)
@@ -460,7 +560,7 @@ start_shard(DdbScanState *st, DdbShardTask *task)
 
 	st->task = task;
 	st->empty_pages = 0;
-	st->skip_through = NULL;
+	st->shard_records = 0;
 	st->iterator = ddb_get_shard_iterator(st->client, st->stream_arn, task,
 										  by_number ? &err : NULL);
 	if (st->iterator == NULL)
@@ -470,8 +570,6 @@ start_shard(DdbScanState *st, DdbShardTask *task)
 		ereport(DEBUG1,
 				(errmsg_internal("GetShardIterator at sequence number %s failed with %s; reading shard %s from its start",
 								 task->start_seq, err.type, task->shard->shard_id)));
-		st->skip_through = task->start_seq;
-		st->skip_inclusive = (task->start == DDB_START_AFTER_SEQUENCE_NUMBER);
 		from_start.start = DDB_START_TRIM_HORIZON;
 		st->iterator = ddb_get_shard_iterator(st->client, st->stream_arn,
 											  &from_start, NULL);
@@ -480,29 +578,59 @@ start_shard(DdbScanState *st, DdbShardTask *task)
 	st->stats.shards_read++;
 }
 
-/* Is this record before the position the shard was meant to start at? */
+/*
+ * Is the record within the scan's sequence bounds?  A record past the upper
+ * bound also ends its shard: records are in order within a shard.
+ */
 static bool
-skip_record(DdbScanState *st, cJSON *record)
+record_wanted(DdbScanState *st, cJSON *record)
 {
-	int			c = ddb_seq_cmp(record_seq(record), st->skip_through);
+	const char *seq;
 
-	if (c < 0 || (c == 0 && st->skip_inclusive))
+	if (st->bounds.lower == NULL && st->bounds.upper == NULL)
 		return true;
-	st->skip_through = NULL;	/* records are in order: no more to skip */
-	return false;
+	seq = record_seq(record);
+	if (st->bounds.upper && ddb_seq_cmp(seq, st->bounds.upper) > 0)
+	{
+		end_shard(st);
+		return false;
+	}
+	if (st->bounds.lower)
+	{
+		int			c = ddb_seq_cmp(seq, st->bounds.lower);
+
+		if (c < 0 || (c == 0 && st->bounds.lower_after))
+			return false;
+	}
+	return true;
+}
+
+/* Stop reading the current shard: drop the rest of its page and its iterator. */
+static void
+end_shard(DdbScanState *st)
+{
+	st->next_record = NULL;
+	if (st->iterator)
+		pfree(st->iterator);
+	st->iterator = NULL;
 }
 
 /*
  * Is the current shard finished once this page's records are returned?
  *
  * A closed shard is finished when GetRecords gives no next iterator, or when
- * the page reached the shard's EndingSequenceNumber (saving one request).
- * An open shard never ends by itself, so a scan stops reading it once it
- * has caught up: after a page that holds a record created after the scan
- * started (rounded down to the second, as ApproximateCreationDateTime is),
- * or after empty_page_limit consecutive empty pages.  DynamoDB can return
- * empty pages before the end of a shard; a scan that stops at such a gap
- * returns the records before it, and a later scan continues after them.
+ * the page reached the shard's EndingSequenceNumber (saving one request), or
+ * the scan's upper bound.  An open shard never ends by itself, so a scan
+ * stops reading it once it has caught up:
+ *   - after a page that holds a record created after the scan started
+ *     (rounded down to the second, as ApproximateCreationDateTime is);
+ *   - at the first empty page after records of this shard: the scan has read
+ *     up to the shard's tip;
+ *   - after empty_page_limit consecutive empty pages before any record.
+ * DynamoDB can return empty pages before records further in a shard.  A scan
+ * that stops at such a gap has returned every record before it, and the next
+ * scan (seq > max(seq)) starts at the gap, where up to empty_page_limit empty
+ * pages are read through: nothing is skipped.
  */
 static bool
 shard_caught_up(DdbScanState *st, cJSON *records, int nrecords,
@@ -513,12 +641,16 @@ shard_caught_up(DdbScanState *st, cJSON *records, int nrecords,
 
 	if (next_iterator == NULL)
 		return true;
+	if (st->bounds.upper && last != NULL &&
+		ddb_seq_cmp(record_seq(last), st->bounds.upper) >= 0)
+		return true;			/* the rest of the shard is past the bound */
 
 	if (shard->ending_seq)
 		return last != NULL && ddb_seq_cmp(record_seq(last), shard->ending_seq) >= 0;
 
 	if (last == NULL)
-		return st->empty_pages >= st->opts.empty_page_limit;
+		return st->shard_records > 0 ||
+			st->empty_pages >= st->opts.empty_page_limit;
 	else
 	{
 		cJSON	   *ddb = cJSON_GetObjectItemCaseSensitive(last, "dynamodb");
@@ -581,8 +713,12 @@ ddbEndForeignScan(ForeignScanState *node)
 static void
 ddbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	DdbStreamOptions opts;
 	DdbScanState *st = (DdbScanState *) node->fdw_state;
+	const char *seq_explain = strVal(list_nth(plan->fdw_private, DdbScanPrivateSeqExplain));
+	const char *shard_explain = strVal(list_nth(plan->fdw_private, DdbScanPrivateShardExplain));
+	int			limit = intVal(list_nth(plan->fdw_private, DdbScanPrivateLimit));
 
 	ddb_get_table_options(RelationGetRelid(node->ss.ss_currentRelation), &opts);
 	if (opts.table_name)
@@ -596,6 +732,29 @@ ddbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	else
 		ExplainPropertyText("Iterator Type",
 							ddb_iterator_type_name(opts.iterator_type), es);
+	if (seq_explain[0])
+		ExplainPropertyText("Stream Position", seq_explain, es);
+	if (shard_explain[0])
+		ExplainPropertyText("Shard Filter", shard_explain, es);
+	if (limit >= 0)
+		ExplainPropertyInteger("Record Limit", NULL, limit, es);
+
+	if (es->verbose)
+	{
+		Relation	rel = node->ss.ss_currentRelation;
+		List	   *retrieved = (List *) list_nth(plan->fdw_private, DdbScanPrivateRetrievedAttrs);
+		bool	   *used = retrieved_columns(rel, retrieved);
+		DdbColumnInfo *columns = build_column_map(rel);
+		List	   *names = NIL;
+		int			i;
+
+		for (i = 0; i < RelationGetDescr(rel)->natts; i++)
+			if (used[i] && columns[i].field >= 0)
+				names = lappend(names, (char *) columns[i].name);
+		if (names == NIL)
+			names = list_make1("none");
+		ExplainPropertyList("Stream Fields Built", names, es);
+	}
 
 	if (es->analyze && st != NULL)
 	{
@@ -610,6 +769,7 @@ ddbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("GetRecords Requests", NULL, s->requests_get_records, es);
 		ExplainPropertyInteger("Records Received", NULL, s->records, es);
 		ExplainPropertyInteger("Bytes Received", NULL, s->bytes_received, es);
+		ExplainPropertyInteger("Retries", NULL, s->retries, es);
 		if (es->timing)
 			ExplainPropertyFloat("Network Time", "ms", s->network_ms, 3, es);
 	}

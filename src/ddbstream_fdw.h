@@ -84,6 +84,38 @@ typedef enum DdbField
 	DDB_FIELD_COUNT
 } DdbField;
 
+/* How a column of the foreign table maps to a stream field. */
+typedef struct DdbColumnInfo
+{
+	const char *name;			/* the column's name */
+	int			field;			/* DdbField, or -1 for a dropped column */
+	Oid			typid;
+} DdbColumnInfo;
+
+/* Kinds of conditions pushed to the stream (pushdown.c). */
+typedef enum DdbPushKind
+{
+	DDB_PUSH_SEQ_LT,
+	DDB_PUSH_SEQ_LE,
+	DDB_PUSH_SEQ_EQ,
+	DDB_PUSH_SEQ_GE,
+	DDB_PUSH_SEQ_GT,
+	DDB_PUSH_SEQ_IN,
+	DDB_PUSH_SHARD_EQ,
+	DDB_PUSH_SHARD_IN
+} DdbPushKind;
+
+/* What a scan reads, from the iterator options and pushed conditions. */
+typedef struct DdbSeqBounds
+{
+	bool		empty;			/* no record can match: read nothing */
+	char	   *lower;			/* digits, or NULL for no lower bound */
+	bool		lower_after;	/* seq > lower, else seq >= lower */
+	char	   *upper;			/* digits: seq <= upper; NULL for none */
+	bool		has_shard_filter;
+	List	   *shard_ids;		/* String nodes: the only shards to read */
+} DdbSeqBounds;
+
 /* One shard as DescribeStream lists it (streams_api.c). */
 typedef struct DdbShard
 {
@@ -121,6 +153,7 @@ typedef struct DdbScanStats
 	long		shards_listed;
 	long		shards_read;
 	long		shards_skipped;
+	long		retries;		/* requests sent again after a failure */
 	double		network_ms;
 } DdbScanStats;
 
@@ -161,7 +194,18 @@ extern Datum ddb_field_datum(DdbField field, Oid typid, cJSON *record,
 extern int	ddb_seq_cmp(const char *a, const char *b);
 extern char *ddb_seq_pad(const char *seq);
 extern List *ddb_plan_shards(List *shards, DdbIteratorType type,
-							 const char *seq, int *nskipped);
+							 const DdbSeqBounds *bounds, int *nskipped);
+
+/* in pushdown.c */
+struct ExprContext;
+extern void ddb_classify_conditions(List *restrictinfos, Index relid,
+									const DdbColumnInfo *columns, int ncolumns,
+									List **values, List **kinds,
+									bool *all_pushed, char **seq_explain,
+									char **shard_explain);
+extern void ddb_eval_bounds(const DdbStreamOptions *opts, List *value_states,
+							List *kinds, struct ExprContext *econtext,
+							DdbSeqBounds *bounds);
 
 /* in streams_api.c */
 typedef struct DdbClient DdbClient;

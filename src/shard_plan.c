@@ -13,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include "nodes/value.h"
+
 #include "ddbstream_fdw.h"
 
 typedef struct ShardNode
@@ -104,55 +106,64 @@ node_depth(ShardNode *nodes, int n, ShardNode *node)
 }
 
 /*
- * Where to start reading a shard for the scan's iterator type, or false when
- * the shard holds nothing the scan wants.
+ * Where to start reading a shard, or false when the shard holds nothing the
+ * scan wants (then it gets no request at all).
  *
  * latest: only shards open now are read, from their tip.  Their children
  * appear later and would be read from their start by a later scan.
- * at/after_sequence_number N: a shard that ends before N is skipped, the
- * shard whose range holds N starts at (after) N, a shard that starts after N
- * is read from its start (TRIM_HORIZON: GetShardIterator rejects a number
- * below a shard's start).
+ * A lower bound N (iterator options at/after_sequence_number, or a pushed
+ * seq > / >= / = / IN): a shard that ends before N is skipped, the shard
+ * whose range holds N starts at (after) N, a shard that starts after N is
+ * read from its start (TRIM_HORIZON: GetShardIterator rejects a number below
+ * a shard's start).  An upper bound skips shards that start above it; a
+ * shard list skips the shards not in it.
  */
 static bool
-shard_start(DdbShard *shard, DdbIteratorType type, const char *seq,
+shard_start(DdbShard *shard, DdbIteratorType type, const DdbSeqBounds *b,
 			DdbShardTask *task)
 {
 	task->shard = shard;
 	task->start_seq = NULL;
+	task->start = DDB_START_TRIM_HORIZON;
 
-	switch (type)
+	if (b->empty)
+		return false;
+	if (b->has_shard_filter)
 	{
-		case DDB_ITER_TRIM_HORIZON:
-			task->start = DDB_START_TRIM_HORIZON;
-			return true;
-		case DDB_ITER_LATEST:
-			task->start = DDB_START_LATEST;
-			return shard->ending_seq == NULL;
-		case DDB_ITER_AT_SEQUENCE_NUMBER:
-		case DDB_ITER_AFTER_SEQUENCE_NUMBER:
-			{
-				bool		after = (type == DDB_ITER_AFTER_SEQUENCE_NUMBER);
+		ListCell   *lc;
+		bool		found = false;
 
-				if (shard->ending_seq)
-				{
-					int			c = ddb_seq_cmp(shard->ending_seq, seq);
-
-					if (c < 0 || (c == 0 && after))
-						return false;
-				}
-				if (ddb_seq_cmp(seq, shard->starting_seq) < 0)
-				{
-					task->start = DDB_START_TRIM_HORIZON;
-					return true;
-				}
-				task->start = after ? DDB_START_AFTER_SEQUENCE_NUMBER :
-					DDB_START_AT_SEQUENCE_NUMBER;
-				task->start_seq = ddb_seq_pad(seq);
-				return true;
-			}
+		foreach(lc, b->shard_ids)
+			if (strcmp(strVal(lfirst(lc)), shard->shard_id) == 0)
+				found = true;
+		if (!found)
+			return false;
 	}
-	return false;				/* keep compiler quiet */
+	if (b->upper && ddb_seq_cmp(shard->starting_seq, b->upper) > 0)
+		return false;
+
+	if (type == DDB_ITER_LATEST)
+	{
+		task->start = DDB_START_LATEST;
+		return shard->ending_seq == NULL;
+	}
+	if (b->lower)
+	{
+		if (shard->ending_seq)
+		{
+			int			c = ddb_seq_cmp(shard->ending_seq, b->lower);
+
+			if (c < 0 || (c == 0 && b->lower_after))
+				return false;
+		}
+		if (ddb_seq_cmp(b->lower, shard->starting_seq) >= 0)
+		{
+			task->start = b->lower_after ? DDB_START_AFTER_SEQUENCE_NUMBER :
+				DDB_START_AT_SEQUENCE_NUMBER;
+			task->start_seq = ddb_seq_pad(b->lower);
+		}
+	}
+	return true;
 }
 
 /*
@@ -160,7 +171,7 @@ shard_start(DdbShard *shard, DdbIteratorType type, const char *seq,
  * *nskipped counts the shards that need no request at all.
  */
 List *
-ddb_plan_shards(List *shards, DdbIteratorType type, const char *seq,
+ddb_plan_shards(List *shards, DdbIteratorType type, const DdbSeqBounds *bounds,
 				int *nskipped)
 {
 	int			n = list_length(shards);
@@ -189,7 +200,7 @@ ddb_plan_shards(List *shards, DdbIteratorType type, const char *seq,
 	{
 		DdbShardTask *task = palloc(sizeof(DdbShardTask));
 
-		if (shard_start(nodes[i].shard, type, seq, task))
+		if (shard_start(nodes[i].shard, type, bounds, task))
 			tasks = lappend(tasks, task);
 		else
 		{

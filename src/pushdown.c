@@ -1,0 +1,472 @@
+/*-------------------------------------------------------------------------
+ *
+ * pushdown.c
+ *		  Which WHERE conditions the stream can serve, and the sequence
+ *		  bounds and shard list they amount to when the scan starts.
+ *
+ * Pushed: comparisons of a numeric seq column (<, <=, =, >=, >, IN) and
+ * shard_id = / IN with a constant, a parameter ($1, a PL/pgSQL variable) or
+ * any stable expression without columns (an initplan such as
+ * (SELECT max(seq) FROM t)).  The values are computed when the scan starts.
+ * The scan applies the bounds exactly, and PostgreSQL still checks every
+ * condition on every row, so results never depend on the shard layout.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_collation.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_opfamily.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "lib/stringinfo.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/value.h"
+#include "optimizer/restrictinfo.h"
+#include "catalog/pg_am.h"
+#include "commands/defrem.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+
+#include "ddbstream_fdw.h"
+
+static bool is_pseudo_constant(Node *node);
+static Oid	numeric_btree_family(void);
+static void deparse_value(StringInfo buf, Node *node);
+static bool numeric_is_integral(Numeric n);
+static char *numeric_digits(Numeric n);
+static void set_lower(DdbSeqBounds *b, Numeric value, bool after);
+static void set_upper(DdbSeqBounds *b, Numeric value);
+
+static const char *const kind_ops[] = {
+	[DDB_PUSH_SEQ_LT] = "<",
+	[DDB_PUSH_SEQ_LE] = "<=",
+	[DDB_PUSH_SEQ_EQ] = "=",
+	[DDB_PUSH_SEQ_GE] = ">=",
+	[DDB_PUSH_SEQ_GT] = ">",
+	[DDB_PUSH_SEQ_IN] = "IN",
+	[DDB_PUSH_SHARD_EQ] = "=",
+	[DDB_PUSH_SHARD_IN] = "IN",
+};
+
+/*
+ * The column a condition's Var names, if it is this relation's seq (numeric)
+ * or shard_id column; -1 otherwise.
+ */
+static int
+var_field(Node *node, Index relid, const DdbColumnInfo *columns, int ncolumns,
+		  const char **colname)
+{
+	Var		   *var;
+
+	if (node && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	if (node == NULL || !IsA(node, Var))
+		return -1;
+	var = (Var *) node;
+	if (var->varno != relid || var->varlevelsup != 0 ||
+		var->varattno <= 0 || var->varattno > ncolumns)
+		return -1;
+	*colname = columns[var->varattno - 1].name;
+	if (columns[var->varattno - 1].field == DDB_FIELD_SEQ &&
+		columns[var->varattno - 1].typid == NUMERICOID)
+		return DDB_FIELD_SEQ;
+	if (columns[var->varattno - 1].field == DDB_FIELD_SHARD_ID)
+		return DDB_FIELD_SHARD_ID;
+	return -1;
+}
+
+/* The btree operator family of numeric, whose strategies name <, <=, =, >=, >. */
+static Oid
+numeric_btree_family(void)
+{
+	static Oid	family = InvalidOid;
+
+	if (!OidIsValid(family))
+		family = get_opclass_family(GetDefaultOpClass(NUMERICOID, BTREE_AM_OID));
+	return family;
+}
+
+/* No columns, nothing volatile, no correlated subplan: computable at scan start. */
+static bool
+is_pseudo_constant(Node *node)
+{
+	return !contain_var_clause(node) &&
+		!contain_volatile_functions(node) &&
+		!contain_subplans(node);
+}
+
+/*
+ * Classify one condition.  Returns the pushdown kind and sets *value to the
+ * expression to evaluate, or returns -1 when the condition stays local.
+ */
+static int
+classify(Expr *clause, Index relid, const DdbColumnInfo *columns, int ncolumns,
+		 Expr **value, const char **colname)
+{
+	if (IsA(clause, OpExpr))
+	{
+		OpExpr	   *op = (OpExpr *) clause;
+		Node	   *left,
+				   *right;
+		int			field;
+		int			strategy;
+		bool		commuted = false;
+
+		if (list_length(op->args) != 2)
+			return -1;
+		left = linitial(op->args);
+		right = lsecond(op->args);
+		field = var_field(left, relid, columns, ncolumns, colname);
+		if (field < 0)
+		{
+			field = var_field(right, relid, columns, ncolumns, colname);
+			commuted = true;
+			right = left;
+		}
+		if (field < 0 || !is_pseudo_constant(right))
+			return -1;
+		*value = (Expr *) right;
+
+		if (field == DDB_FIELD_SHARD_ID)
+			return op->opno == TextEqualOperator ? DDB_PUSH_SHARD_EQ : -1;
+
+		strategy = get_op_opfamily_strategy(op->opno, numeric_btree_family());
+		if (commuted)
+			strategy = (strategy == BTLessStrategyNumber) ? BTGreaterStrategyNumber :
+				(strategy == BTLessEqualStrategyNumber) ? BTGreaterEqualStrategyNumber :
+				(strategy == BTGreaterStrategyNumber) ? BTLessStrategyNumber :
+				(strategy == BTGreaterEqualStrategyNumber) ? BTLessEqualStrategyNumber :
+				strategy;
+		switch (strategy)
+		{
+			case BTLessStrategyNumber:
+				return DDB_PUSH_SEQ_LT;
+			case BTLessEqualStrategyNumber:
+				return DDB_PUSH_SEQ_LE;
+			case BTEqualStrategyNumber:
+				return DDB_PUSH_SEQ_EQ;
+			case BTGreaterEqualStrategyNumber:
+				return DDB_PUSH_SEQ_GE;
+			case BTGreaterStrategyNumber:
+				return DDB_PUSH_SEQ_GT;
+		}
+		return -1;
+	}
+	if (IsA(clause, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
+		int			field;
+
+		if (!saop->useOr || list_length(saop->args) != 2)
+			return -1;
+		field = var_field(linitial(saop->args), relid, columns, ncolumns, colname);
+		if (field < 0 || !is_pseudo_constant(lsecond(saop->args)))
+			return -1;
+		*value = (Expr *) lsecond(saop->args);
+		if (field == DDB_FIELD_SHARD_ID)
+			return saop->opno == TextEqualOperator ? DDB_PUSH_SHARD_IN : -1;
+		return get_op_opfamily_strategy(saop->opno, numeric_btree_family()) ==
+			BTEqualStrategyNumber ? DDB_PUSH_SEQ_IN : -1;
+	}
+	return -1;
+}
+
+/*
+ * Split the relation's conditions into those pushed to the stream (their
+ * value expressions and kinds) and those that only PostgreSQL checks.  Sets
+ * *all_pushed when every condition was pushed, and *explain to the text
+ * EXPLAIN shows ("seq > $1 AND shard_id = 'x'").
+ */
+void
+ddb_classify_conditions(List *restrictinfos, Index relid,
+						const DdbColumnInfo *columns, int ncolumns,
+						List **values, List **kinds, bool *all_pushed,
+						char **seq_explain, char **shard_explain)
+{
+	StringInfoData seqbuf;
+	StringInfoData shardbuf;
+	ListCell   *lc;
+
+	*values = NIL;
+	*kinds = NIL;
+	*all_pushed = true;
+	initStringInfo(&seqbuf);
+	initStringInfo(&shardbuf);
+
+	foreach(lc, restrictinfos)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		Expr	   *value = NULL;
+		const char *colname = NULL;
+		int			kind = classify(rinfo->clause, relid, columns, ncolumns,
+									&value, &colname);
+		StringInfo	buf;
+
+		if (kind < 0)
+		{
+			*all_pushed = false;
+			continue;
+		}
+		*values = lappend(*values, value);
+		*kinds = lappend_int(*kinds, kind);
+
+		buf = (kind == DDB_PUSH_SHARD_EQ || kind == DDB_PUSH_SHARD_IN) ? &shardbuf : &seqbuf;
+		if (buf->len > 0)
+			appendStringInfoString(buf, " AND ");
+		appendStringInfo(buf, "%s %s ", quote_identifier(colname), kind_ops[kind]);
+		deparse_value(buf, (Node *) value);
+	}
+	*seq_explain = seqbuf.len ? seqbuf.data : NULL;
+	*shard_explain = shardbuf.len ? shardbuf.data : NULL;
+}
+
+/* A value as EXPLAIN shows it: a constant, $n for a parameter, or (expression). */
+static void
+deparse_value(StringInfo buf, Node *node)
+{
+	if (IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	if (IsA(node, Const))
+	{
+		Const	   *c = (Const *) node;
+		Oid			typout;
+		bool		isvarlena;
+		char	   *text;
+
+		if (c->constisnull)
+		{
+			appendStringInfoString(buf, "NULL");
+			return;
+		}
+		getTypeOutputInfo(c->consttype, &typout, &isvarlena);
+		text = OidOutputFunctionCall(typout, c->constvalue);
+		if (c->consttype == NUMERICOID || c->consttype == INT4OID ||
+			c->consttype == INT8OID)
+			appendStringInfoString(buf, text);
+		else
+			appendStringInfoString(buf, quote_literal_cstr(text));
+	}
+	else if (IsA(node, Param))
+		appendStringInfo(buf, "$%d", ((Param *) node)->paramid);
+	else
+		appendStringInfoString(buf, "(expression)");
+}
+
+static bool
+numeric_is_integral(Numeric n)
+{
+	Datum		floor = DirectFunctionCall1(numeric_floor, NumericGetDatum(n));
+
+	return DatumGetBool(DirectFunctionCall2(numeric_eq, floor, NumericGetDatum(n)));
+}
+
+/* An integral, non-negative numeric as digits; NULL when over 40 digits. */
+static char *
+numeric_digits(Numeric n)
+{
+	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n)));
+	char	   *dot = strchr(s, '.');
+
+	if (dot)
+		*dot = '\0';
+	return strlen(s) > DDB_SEQ_MAX_DIGITS ? NULL : s;
+}
+
+static Numeric
+numeric_op(PGFunction fn, Numeric n)
+{
+	return DatumGetNumeric(DirectFunctionCall1(fn, NumericGetDatum(n)));
+}
+
+static int
+numeric_sign_of(Numeric n)
+{
+	Numeric		zero = int64_to_numeric(0);
+
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
+											 NumericGetDatum(zero)));
+}
+
+/*
+ * Raise the lower bound to seq > value (after) or seq >= value.  A value
+ * with a fraction becomes seq > floor(value): exact for integer sequence
+ * numbers.
+ */
+static void
+set_lower(DdbSeqBounds *b, Numeric value, bool after)
+{
+	char	   *digits;
+	int			c;
+
+	if (numeric_sign_of(value) < 0)
+		return;					/* every sequence number is above */
+	if (!numeric_is_integral(value))
+	{
+		value = numeric_op(numeric_floor, value);
+		after = true;
+	}
+	digits = numeric_digits(value);
+	if (digits == NULL)
+	{
+		b->empty = true;		/* no sequence number has over 40 digits */
+		return;
+	}
+	c = b->lower ? ddb_seq_cmp(digits, b->lower) : 1;
+	if (c > 0 || (c == 0 && after))
+	{
+		b->lower = digits;
+		b->lower_after = after;
+	}
+}
+
+/* Lower the upper bound to seq <= value (callers pass integral values). */
+static void
+set_upper(DdbSeqBounds *b, Numeric value)
+{
+	char	   *digits;
+
+	if (numeric_sign_of(value) < 0)
+	{
+		b->empty = true;
+		return;
+	}
+	digits = numeric_digits(value);
+	if (digits == NULL)
+		return;					/* above every sequence number */
+	if (b->upper == NULL || ddb_seq_cmp(digits, b->upper) < 0)
+		b->upper = digits;
+}
+
+/*
+ * Compute the bounds for a scan from the table's iterator options and the
+ * pushed conditions, evaluating their values now (at scan start).
+ */
+void
+ddb_eval_bounds(const DdbStreamOptions *opts, List *value_states, List *kinds,
+				ExprContext *econtext, DdbSeqBounds *b)
+{
+	ListCell   *lv,
+			   *lk;
+
+	memset(b, 0, sizeof(*b));
+	if (opts->sequence_number)
+		set_lower(b, DatumGetNumeric(DirectFunctionCall3(numeric_in,
+														 CStringGetDatum(opts->sequence_number),
+														 ObjectIdGetDatum(InvalidOid),
+														 Int32GetDatum(-1))),
+				  opts->iterator_type == DDB_ITER_AFTER_SEQUENCE_NUMBER);
+
+	forboth(lv, value_states, lk, kinds)
+	{
+		ExprState  *state = (ExprState *) lfirst(lv);
+		int			kind = lfirst_int(lk);
+		bool		isnull;
+		Datum		value = ExecEvalExpr(state, econtext, &isnull);
+		Numeric		n;
+
+		if (isnull)
+		{
+			b->empty = true;	/* a comparison with NULL is never true */
+			continue;
+		}
+		switch (kind)
+		{
+			case DDB_PUSH_SEQ_GT:
+				set_lower(b, DatumGetNumeric(value), true);
+				break;
+			case DDB_PUSH_SEQ_GE:
+				set_lower(b, DatumGetNumeric(value), false);
+				break;
+			case DDB_PUSH_SEQ_LT:
+				/* seq < v  <=>  seq <= ceil(v) - 1 */
+				n = numeric_op(numeric_ceil, DatumGetNumeric(value));
+				n = DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(n),
+														NumericGetDatum(int64_to_numeric(1))));
+				set_upper(b, n);
+				break;
+			case DDB_PUSH_SEQ_LE:
+				set_upper(b, numeric_op(numeric_floor, DatumGetNumeric(value)));
+				break;
+			case DDB_PUSH_SEQ_EQ:
+				n = DatumGetNumeric(value);
+				if (!numeric_is_integral(n))
+				{
+					b->empty = true;
+					break;
+				}
+				set_lower(b, n, false);
+				set_upper(b, n);
+				break;
+			case DDB_PUSH_SEQ_IN:
+			case DDB_PUSH_SHARD_IN:
+				{
+					ArrayType  *arr = DatumGetArrayTypeP(value);
+					Datum	   *elems;
+					bool	   *nulls;
+					int			nelems;
+					int			i;
+					Numeric		lo = NULL,
+								hi = NULL;
+					List	   *ids = NIL;
+
+					deconstruct_array(arr, ARR_ELEMTYPE(arr),
+									  -1, false, TYPALIGN_INT,
+									  &elems, &nulls, &nelems);
+					for (i = 0; i < nelems; i++)
+					{
+						if (nulls[i])
+							continue;
+						if (kind == DDB_PUSH_SHARD_IN)
+						{
+							ids = lappend(ids, makeString(TextDatumGetCString(elems[i])));
+							continue;
+						}
+						n = DatumGetNumeric(elems[i]);
+						if (!numeric_is_integral(n))
+							continue;
+						if (lo == NULL || DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n), NumericGetDatum(lo))) < 0)
+							lo = n;
+						if (hi == NULL || DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n), NumericGetDatum(hi))) > 0)
+							hi = n;
+					}
+					if (kind == DDB_PUSH_SHARD_IN)
+					{
+						b->shard_ids = b->has_shard_filter ?
+							list_intersection(b->shard_ids, ids) : ids;
+						b->has_shard_filter = true;
+					}
+					else if (lo == NULL)
+						b->empty = true;
+					else
+					{
+						set_lower(b, lo, false);
+						set_upper(b, hi);
+					}
+					break;
+				}
+			case DDB_PUSH_SHARD_EQ:
+				{
+					List	   *ids = list_make1(makeString(TextDatumGetCString(value)));
+
+					b->shard_ids = b->has_shard_filter ?
+						list_intersection(b->shard_ids, ids) : ids;
+					b->has_shard_filter = true;
+					break;
+				}
+		}
+	}
+	if (b->lower && b->upper)
+	{
+		int			c = ddb_seq_cmp(b->lower, b->upper);
+
+		if (c > 0 || (c == 0 && b->lower_after))
+			b->empty = true;
+	}
+}

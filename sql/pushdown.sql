@@ -93,15 +93,17 @@ SELECT changes_after(0);
 -- ===================================================================
 -- every pushed form gives the rows PostgreSQL alone gives
 -- ===================================================================
-CREATE FUNCTION same_as_copy(cond text) RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION same_as_copy(cond text, stream text DEFAULT 'push_stream',
+                             copy text DEFAULT 'push_copy') RETURNS text
+LANGUAGE plpgsql AS $$
 DECLARE
   a bigint;
   b bigint;
   sa numeric;
   sb numeric;
 BEGIN
-  EXECUTE 'SELECT count(*), sum(seq) FROM push_stream, marks WHERE ' || cond INTO a, sa;
-  EXECUTE 'SELECT count(*), sum(seq) FROM push_copy, marks WHERE ' || cond INTO b, sb;
+  EXECUTE format('SELECT count(*), sum(seq) FROM %I, marks WHERE %s', stream, cond) INTO a, sa;
+  EXECUTE format('SELECT count(*), sum(seq) FROM %I, marks WHERE %s', copy, cond) INTO b, sb;
   RETURN format('%s: %s rows, %s', cond, a, CASE WHEN a = b AND sa IS NOT DISTINCT FROM sb THEN 'same' ELSE 'DIFFERENT' END);
 END
 $$;
@@ -164,7 +166,19 @@ SELECT shard_id, seq FROM split_stream WHERE seq <= 100000000000000000012;
 EXPLAIN (COSTS OFF) SELECT * FROM split_stream
 WHERE seq BETWEEN 100000000000000000002 AND 100000000000000000012 AND shard_id <> 'x';
 
-DROP FUNCTION same_as_copy(text);
+-- The same rows with and without pushdown on the split stream too.
+CREATE TABLE split_copy AS SELECT * FROM split_stream;
+SELECT same_as_copy(c, 'split_stream', 'split_copy') FROM (VALUES
+  ('seq > 100000000000000000002'), ('seq >= 100000000000000000013'),
+  ('seq < 100000000000000000022'), ('seq = 100000000000000000031'),
+  ('seq BETWEEN 100000000000000000003 AND 100000000000000000021'),
+  ('seq IN (100000000000000000001, 100000000000000000032)'),
+  ('shard_id = ''shardId-0002-left'''), ('shard_id IN (''shardId-0001-root'', ''nope'')'),
+  ('shard_id = ''shardId-0003-right'' AND seq > 100000000000000000021')
+) v(c);
+DROP TABLE split_copy;
+
+DROP FUNCTION same_as_copy(text, text, text);
 DROP FUNCTION changes_after(numeric);
 DROP FUNCTION explain_analyze(text);
 DROP TABLE push_copy, marks, offsets;

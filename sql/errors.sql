@@ -24,9 +24,10 @@ CREATE FOREIGN TABLE err_arn (seq numeric) SERVER ddb
   OPTIONS (stream_arn 'arn:aws:dynamodb:ddblocal:000000000000:table/Gone/stream/2020-01-01T00:00:00.000');
 SELECT * FROM err_arn;                                                        -- ERROR
 
--- Nothing listens on the endpoint.
+-- Nothing listens on the endpoint: retried, then given up.
 CREATE SERVER ddb_down FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint 'http://127.0.0.1:9', connect_timeout '2000');
+  OPTIONS (region 'us-east-1', endpoint 'http://127.0.0.1:9', connect_timeout '2000',
+           max_retries '2', retry_base_ms '1');
 CREATE USER MAPPING FOR CURRENT_USER SERVER ddb_down
   OPTIONS (access_key_id 'errkey', secret_access_key 'errsecret');
 CREATE FOREIGN TABLE err_down (seq numeric) SERVER ddb_down OPTIONS (table_name 'Phones');

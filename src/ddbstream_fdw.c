@@ -22,6 +22,7 @@
 #include "commands/explain.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
@@ -39,6 +40,9 @@
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+/* Fresh iterators that may expire in a row before the scan gives up. */
+#define MAX_EXPIRED_IN_A_ROW	3
 
 /* Rows we guess a stream holds when nothing better is known. */
 #define DEFAULT_ROW_ESTIMATE	1000
@@ -94,6 +98,7 @@ typedef struct DdbScanState
 	char	   *iterator;		/* next iterator of that shard, NULL when done */
 	int			empty_pages;	/* consecutive empty pages of that shard */
 	long		shard_records;	/* records received from that shard */
+	char	   *shard_last_seq; /* sequence number of the last of them */
 	double		scan_start;		/* epoch seconds, rounded down */
 	cJSON	   *next_record;	/* next record of the current page */
 
@@ -128,9 +133,14 @@ static bool fetch_next_page(DdbScanState *st);
 static void start_shard(DdbScanState *st, DdbShardTask *task);
 static bool record_wanted(DdbScanState *st, cJSON *record);
 static void end_shard(DdbScanState *st);
+static void reacquire_iterator(DdbScanState *st, DdbShardStart start,
+							   const char *seq);
+static void handle_trimmed(DdbScanState *st, const char *op,
+						   const DdbAwsError *err);
 static bool shard_caught_up(DdbScanState *st, cJSON *records, int nrecords,
 							const char *next_iterator);
 static const char *record_seq(cJSON *record);
+static void conversion_error_context(void *arg);
 static void *cjson_palloc(size_t size);
 static void cjson_pfree(void *ptr);
 
@@ -447,6 +457,7 @@ ddbIterateForeignScan(ForeignScanState *node)
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	MemoryContext old;
 	cJSON	   *record;
+	ErrorContextCallback errcallback;
 	int			i;
 
 	ExecClearTuple(slot);
@@ -464,6 +475,10 @@ ddbIterateForeignScan(ForeignScanState *node)
 
 	MemoryContextReset(st->row_cxt);
 	old = MemoryContextSwitchTo(st->row_cxt);
+	errcallback.callback = conversion_error_context;
+	errcallback.arg = record;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 	if (!cJSON_IsObject(record))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_REPLY_HANDLE),
@@ -480,6 +495,7 @@ ddbIterateForeignScan(ForeignScanState *node)
 											  st->opts.image_format,
 											  &slot->tts_isnull[i]);
 	}
+	error_context_stack = errcallback.previous;
 	MemoryContextSwitchTo(old);
 	ExecStoreVirtualTuple(slot);
 	return slot;
@@ -492,6 +508,8 @@ ddbIterateForeignScan(ForeignScanState *node)
 static bool
 fetch_next_page(DdbScanState *st)
 {
+	int			expired = 0;
+
 	for (;;)
 	{
 		MemoryContext old;
@@ -499,6 +517,7 @@ fetch_next_page(DdbScanState *st)
 		char	   *next_iterator;
 		int			nrecords;
 		int			limit;
+		DdbAwsError err;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!st->started)
@@ -519,8 +538,32 @@ fetch_next_page(DdbScanState *st)
 		MemoryContextReset(st->page_cxt);
 		old = MemoryContextSwitchTo(st->page_cxt);
 		records = ddb_get_records(st->client, st->iterator, limit,
-								  &next_iterator);
+								  &next_iterator, &err);
 		MemoryContextSwitchTo(old);
+		if (records == NULL)
+		{
+			if (strcmp(err.type, "ExpiredIteratorException") == 0 &&
+				++expired <= MAX_EXPIRED_IN_A_ROW)
+			{
+				/*
+				 * Iterators live 15 minutes.  Go on right after the last
+				 * record received from this shard, or from where the shard
+				 * started if none: no duplicate, no gap.
+				 */
+				st->stats.retries++;
+				if (st->shard_last_seq)
+					reacquire_iterator(st, DDB_START_AFTER_SEQUENCE_NUMBER,
+									   ddb_seq_pad(st->shard_last_seq));
+				else
+					reacquire_iterator(st, st->task->start, st->task->start_seq);
+			}
+			else if (strcmp(err.type, "TrimmedDataAccessException") == 0)
+				handle_trimmed(st, "GetRecords", &err);
+			else
+				ddb_raise_aws_error("DynamoDB Streams", "GetRecords", &err, err.attempts);
+			continue;
+		}
+		expired = 0;
 
 		nrecords = cJSON_GetArraySize(records);
 		st->stats.records += nrecords;
@@ -531,6 +574,14 @@ fetch_next_page(DdbScanState *st)
 		if (!shard_caught_up(st, records, nrecords, next_iterator))
 			st->iterator = MemoryContextStrdup(st->scan_cxt, next_iterator);
 		st->shard_records += nrecords;
+		if (nrecords > 0)
+		{
+			if (st->shard_last_seq)
+				pfree(st->shard_last_seq);
+			st->shard_last_seq =
+				MemoryContextStrdup(st->scan_cxt,
+									record_seq(cJSON_GetArrayItem(records, nrecords - 1)));
+		}
 
 		if (nrecords > 0)
 		{
@@ -554,28 +605,68 @@ static void
 start_shard(DdbScanState *st, DdbShardTask *task)
 {
 	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
-	bool		by_number = (task->start == DDB_START_AT_SEQUENCE_NUMBER ||
-							 task->start == DDB_START_AFTER_SEQUENCE_NUMBER);
 	DdbAwsError err;
 
 	st->task = task;
 	st->empty_pages = 0;
 	st->shard_records = 0;
-	st->iterator = ddb_get_shard_iterator(st->client, st->stream_arn, task,
-										  by_number ? &err : NULL);
-	if (st->iterator == NULL)
-	{
-		DdbShardTask from_start = *task;
+	st->shard_last_seq = NULL;
+	st->stats.shards_read++;
+	st->iterator = ddb_get_shard_iterator(st->client, st->stream_arn, task, &err);
+	MemoryContextSwitchTo(old);
+	if (st->iterator != NULL)
+		return;
 
+	if (err.status >= 500 && (task->start == DDB_START_AT_SEQUENCE_NUMBER ||
+							  task->start == DDB_START_AFTER_SEQUENCE_NUMBER))
+	{
 		ereport(DEBUG1,
 				(errmsg_internal("GetShardIterator at sequence number %s failed with %s; reading shard %s from its start",
 								 task->start_seq, err.type, task->shard->shard_id)));
-		from_start.start = DDB_START_TRIM_HORIZON;
-		st->iterator = ddb_get_shard_iterator(st->client, st->stream_arn,
-											  &from_start, NULL);
+		reacquire_iterator(st, DDB_START_TRIM_HORIZON, NULL);
 	}
+	else if (strcmp(err.type, "TrimmedDataAccessException") == 0)
+		handle_trimmed(st, "GetShardIterator", &err);
+	else
+		ddb_raise_aws_error("DynamoDB Streams", "GetShardIterator", &err, err.attempts);
+}
+
+/* A new iterator for the current shard, raising any error. */
+static void
+reacquire_iterator(DdbScanState *st, DdbShardStart start, const char *seq)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
+	DdbShardTask task = *st->task;
+
+	task.start = start;
+	task.start_seq = seq;
+	if (st->iterator)
+		pfree(st->iterator);
+	st->iterator = ddb_get_shard_iterator(st->client, st->stream_arn, &task, NULL);
 	MemoryContextSwitchTo(old);
-	st->stats.shards_read++;
+}
+
+/*
+ * The shard's position is older than the stream's retention.  By default
+ * that is an error; with on_trimmed 'skip' the scan warns that records may
+ * have been lost and goes on from the oldest record the shard still holds.
+ */
+static void
+handle_trimmed(DdbScanState *st, const char *op, const DdbAwsError *err)
+{
+	if (!st->opts.skip_trimmed)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("DynamoDB Streams %s failed: TrimmedDataAccessException", op),
+				 errdetail_internal("Shard \"%s\": %s", st->task->shard->shard_id,
+									err->message ? err->message : "no message"),
+				 errhint("The records at this position are older than the stream's 24-hour retention. Read from a later position, or set the table option on_trimmed to 'skip' to go on from the oldest record left.")));
+	ereport(WARNING,
+			(errmsg("stream records may have been lost: the scan's position is older than the stream's retention"),
+			 errdetail_internal("Shard \"%s\": %s", st->task->shard->shard_id,
+								err->message ? err->message : "no message"),
+			 errhint("Reading goes on from the oldest record left in the shard (on_trimmed 'skip').")));
+	reacquire_iterator(st, DDB_START_TRIM_HORIZON, NULL);
 }
 
 /*
@@ -658,6 +749,22 @@ shard_caught_up(DdbScanState *st, cJSON *records, int nrecords,
 
 		return cJSON_IsNumber(created) && created->valuedouble > st->scan_start;
 	}
+}
+
+/* Name the record being converted in any error it causes. */
+static void
+conversion_error_context(void *arg)
+{
+	cJSON	   *record = (cJSON *) arg;
+	cJSON	   *id = cJSON_IsObject(record) ?
+		cJSON_GetObjectItemCaseSensitive(record, "eventID") : NULL;
+
+	if (cJSON_IsString(id) &&
+		pg_verify_mbstr(PG_UTF8, id->valuestring, strlen(id->valuestring), true))
+		errcontext("converting the DynamoDB Streams record with eventID \"%s\"",
+				   id->valuestring);
+	else
+		errcontext("converting a DynamoDB Streams record");
 }
 
 static const char *

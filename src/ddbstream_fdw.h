@@ -45,6 +45,9 @@ typedef struct DdbStreamOptions
 	char	   *streams_endpoint;	/* Streams API URL, never NULL once resolved */
 	int			connect_timeout_ms;
 	int			request_timeout_ms;
+	int			max_retries;
+	int			retry_base_ms;
+	int			retry_max_ms;
 
 	/* foreign table */
 	char	   *table_name;		/* exactly one of table_name and stream_arn */
@@ -54,6 +57,7 @@ typedef struct DdbStreamOptions
 	int			page_size;
 	DdbImageFormat image_format;
 	int			empty_page_limit;
+	bool		skip_trimmed;	/* on_trimmed 'skip' */
 } DdbStreamOptions;
 
 typedef struct DdbCredentials
@@ -166,6 +170,7 @@ typedef struct DdbHttpResult
 	size_t		body_len;
 	const char *error;			/* transport failure, NULL on a response */
 	const char *error_detail;	/* libcurl's detail of it, or NULL */
+	bool		retryable;		/* a failure another attempt may not meet */
 	double		elapsed_ms;
 } DdbHttpResult;
 extern void ddb_http_global_init(void);
@@ -214,6 +219,7 @@ typedef struct DdbAwsError
 	long		status;			/* HTTP status */
 	const char *type;			/* AWS error type without its prefix */
 	const char *message;		/* AWS's message, or NULL */
+	int			attempts;		/* how many attempts were made */
 } DdbAwsError;
 extern DdbClient *ddb_client_create(const DdbStreamOptions *opts,
 									const DdbCredentials *creds,
@@ -223,9 +229,13 @@ extern char *ddb_describe_table_stream(DdbClient *client,
 extern List *ddb_describe_stream(DdbClient *client, const char *stream_arn);
 extern char *ddb_get_shard_iterator(DdbClient *client, const char *stream_arn,
 									const DdbShardTask *task,
-									DdbAwsError *server_error);
+									DdbAwsError *aws_error);
 extern cJSON *ddb_get_records(DdbClient *client, const char *iterator,
-							  int limit, char **next_iterator);
+							  int limit, char **next_iterator,
+							  DdbAwsError *aws_error);
+extern void ddb_raise_aws_error(const char *api, const char *op,
+								const DdbAwsError *err, int attempts)
+			pg_attribute_noreturn();
 
 /* in ddbstream_fdw.c */
 extern void ddb_cjson_use_palloc(void);

@@ -203,6 +203,15 @@ ddb_http_post(DdbHttp *http, const char *url, const char *const *headers,
 	{
 		res->error = curl_easy_strerror(code);
 		res->error_detail = http->errbuf[0] ? pstrdup(http->errbuf) : NULL;
+		/* refused, reset, timed out, cut short: the network, not the request */
+		res->retryable = (code == CURLE_COULDNT_CONNECT ||
+						  code == CURLE_OPERATION_TIMEDOUT ||
+						  code == CURLE_SEND_ERROR ||
+						  code == CURLE_RECV_ERROR ||
+						  code == CURLE_GOT_NOTHING ||
+						  code == CURLE_PARTIAL_FILE ||
+						  code == CURLE_HTTP2 ||
+						  code == CURLE_HTTP2_STREAM);
 		return;
 	}
 	curl_easy_getinfo(http->curl, CURLINFO_RESPONSE_CODE, &res->status);

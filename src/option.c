@@ -32,6 +32,9 @@
 #define DEFAULT_EMPTY_PAGE_LIMIT	3
 #define DEFAULT_CONNECT_TIMEOUT_MS	10000
 #define DEFAULT_REQUEST_TIMEOUT_MS	30000
+#define DEFAULT_MAX_RETRIES			8
+#define DEFAULT_RETRY_BASE_MS		100
+#define DEFAULT_RETRY_MAX_MS		20000
 
 typedef struct DdbOption
 {
@@ -46,6 +49,9 @@ static const DdbOption valid_options[] = {
 	{"streams_endpoint", ForeignServerRelationId},
 	{"connect_timeout", ForeignServerRelationId},
 	{"request_timeout", ForeignServerRelationId},
+	{"max_retries", ForeignServerRelationId},
+	{"retry_base_ms", ForeignServerRelationId},
+	{"retry_max_ms", ForeignServerRelationId},
 	/* user mapping */
 	{"access_key_id", UserMappingRelationId},
 	{"secret_access_key", UserMappingRelationId},
@@ -58,6 +64,7 @@ static const DdbOption valid_options[] = {
 	{"page_size", ForeignTableRelationId},
 	{"image_format", ForeignTableRelationId},
 	{"empty_page_limit", ForeignTableRelationId},
+	{"on_trimmed", ForeignTableRelationId},
 	/* column */
 	{"field", AttributeRelationId},
 	{NULL, InvalidOid}
@@ -83,6 +90,7 @@ static void check_stream_arn(const char *value);
 static DdbIteratorType parse_iterator_type(const char *value);
 static DdbImageFormat parse_image_format(const char *value);
 static void check_sequence_number(const char *value);
+static bool parse_on_trimmed(const char *value);
 static void check_table_options(List *options);
 static void check_user_mapping_options(List *options);
 static char *default_endpoint(const char *service_prefix, const char *region);
@@ -123,6 +131,13 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 		else if (strcmp(name, "connect_timeout") == 0 ||
 				 strcmp(name, "request_timeout") == 0)
 			(void) check_int(def, 1, 3600 * 1000);
+		else if (strcmp(name, "max_retries") == 0)
+			(void) check_int(def, 0, 100);
+		else if (strcmp(name, "retry_base_ms") == 0 ||
+				 strcmp(name, "retry_max_ms") == 0)
+			(void) check_int(def, 1, 600000);
+		else if (strcmp(name, "on_trimmed") == 0)
+			(void) parse_on_trimmed(defGetString(def));
 		else if (strcmp(name, "access_key_id") == 0)
 			check_access_key_id(defGetString(def));
 		else if (strcmp(name, "secret_access_key") == 0 ||
@@ -336,6 +351,21 @@ parse_image_format(const char *value)
 	return DDB_IMAGE_PLAIN;		/* keep compiler quiet */
 }
 
+/* on_trimmed: 'error' (false) or 'skip' (true). */
+static bool
+parse_on_trimmed(const char *value)
+{
+	if (pg_strcasecmp(value, "error") == 0)
+		return false;
+	if (pg_strcasecmp(value, "skip") == 0)
+		return true;
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+			 errmsg("invalid value for option \"on_trimmed\": \"%s\"", value),
+			 errhint("Valid values are error and skip.")));
+	return false;				/* keep compiler quiet */
+}
+
 static void
 check_sequence_number(const char *value)
 {
@@ -451,6 +481,9 @@ ddb_get_table_options(Oid foreigntableid, DdbStreamOptions *opts)
 	opts->empty_page_limit = DEFAULT_EMPTY_PAGE_LIMIT;
 	opts->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	opts->request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS;
+	opts->max_retries = DEFAULT_MAX_RETRIES;
+	opts->retry_base_ms = DEFAULT_RETRY_BASE_MS;
+	opts->retry_max_ms = DEFAULT_RETRY_MAX_MS;
 
 	foreach(lc, options)
 	{
@@ -467,6 +500,14 @@ ddb_get_table_options(Oid foreigntableid, DdbStreamOptions *opts)
 			opts->connect_timeout_ms = check_int(def, 1, 3600 * 1000);
 		else if (strcmp(name, "request_timeout") == 0)
 			opts->request_timeout_ms = check_int(def, 1, 3600 * 1000);
+		else if (strcmp(name, "max_retries") == 0)
+			opts->max_retries = check_int(def, 0, 100);
+		else if (strcmp(name, "retry_base_ms") == 0)
+			opts->retry_base_ms = check_int(def, 1, 600000);
+		else if (strcmp(name, "retry_max_ms") == 0)
+			opts->retry_max_ms = check_int(def, 1, 600000);
+		else if (strcmp(name, "on_trimmed") == 0)
+			opts->skip_trimmed = parse_on_trimmed(defGetString(def));
 		else if (strcmp(name, "table_name") == 0)
 			opts->table_name = defGetString(def);
 		else if (strcmp(name, "stream_arn") == 0)

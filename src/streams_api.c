@@ -11,10 +11,16 @@
  */
 #include "postgres.h"
 
+#include <math.h>
 #include <time.h>
 
+#include "common/pg_prng.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
 
 #include "ddbstream_fdw.h"
 #include "sigv4.h"
@@ -41,15 +47,18 @@ struct DdbClient
 	const char *region;
 	DdbCredentials creds;
 	DdbScanStats *stats;
+	int			max_retries;
+	int			retry_base_ms;
+	int			retry_max_ms;
 };
 
 static void parse_endpoint(const char *url, DdbEndpoint *endpoint);
+#define DDB_REQUEST_5XX_AT_ONCE	0x01
+
 static cJSON *ddb_request(DdbClient *client, DdbApi api, const char *op,
-						  cJSON *body, DdbAwsError *server_error);
+						  cJSON *body, DdbAwsError *aws_error, int flags);
 static void parse_aws_error(long status, const char *body, size_t len,
 							DdbAwsError *err);
-static void raise_aws_error(DdbApi api, const char *op, long status,
-							const char *body, size_t len);
 static void raise_invalid_response(DdbApi api, const char *op,
 								   const char *what);
 static const char *json_string(cJSON *obj, const char *name);
@@ -67,6 +76,9 @@ ddb_client_create(const DdbStreamOptions *opts, const DdbCredentials *creds,
 	parse_endpoint(opts->streams_endpoint, &client->endpoints[DDB_API_STREAMS]);
 	client->region = opts->region;
 	client->creds = *creds;
+	client->max_retries = opts->max_retries;
+	client->retry_base_ms = opts->retry_base_ms;
+	client->retry_max_ms = opts->retry_max_ms;
 	client->stats = stats;
 	return client;
 }
@@ -98,19 +110,55 @@ api_name(DdbApi api)
 	return api == DDB_API_STREAMS ? "DynamoDB Streams" : "DynamoDB";
 }
 
+/* AWS error types worth another attempt, besides any HTTP 5xx answer. */
+static const char *const retryable_types[] = {
+	"InternalServerError", "InternalFailure", "ServiceUnavailable",
+	"ThrottlingException", "Throttling", "LimitExceededException",
+	"ProvisionedThroughputExceededException", "RequestLimitExceeded",
+	NULL
+};
+
+static bool
+is_retryable_aws_error(const DdbAwsError *err)
+{
+	int			i;
+
+	if (err->status >= 500)
+		return true;
+	for (i = 0; retryable_types[i]; i++)
+		if (strcmp(err->type, retryable_types[i]) == 0)
+			return true;
+	return false;
+}
+
 /*
- * Sign and send one request; return the parsed response body, allocated in
- * CurrentMemoryContext.  Any failure is raised, except that when server_error
- * is given, an AWS error answered with HTTP 5xx is stored there and NULL is
- * returned, for callers that have a better plan than failing.
+ * The outcome of one attempt.  On DDB_ATTEMPT_OK *json is the parsed body;
+ * otherwise *failure says what went wrong and whether to try again.
  */
-static cJSON *
-ddb_request(DdbClient *client, DdbApi api, const char *op, cJSON *body,
-			DdbAwsError *server_error)
+typedef enum DdbAttempt
+{
+	DDB_ATTEMPT_OK,
+	DDB_ATTEMPT_TRANSPORT,		/* no (whole) response */
+	DDB_ATTEMPT_AWS_ERROR,		/* an AWS error response */
+	DDB_ATTEMPT_INVALID			/* HTTP 200 with a body that is not JSON */
+} DdbAttempt;
+
+typedef struct DdbFailure
+{
+	bool		retryable;
+	const char *what;			/* transport error or invalid-body reason */
+	const char *detail;
+	DdbAwsError aws;
+} DdbFailure;
+
+/*
+ * Sign and send one request.
+ */
+static DdbAttempt
+ddb_attempt(DdbClient *client, DdbApi api, const char *op, const char *payload,
+			size_t payload_len, cJSON **json, DdbFailure *failure)
 {
 	DdbEndpoint *endpoint = &client->endpoints[api];
-	char	   *payload = cJSON_PrintUnformatted(body);
-	size_t		payload_len = strlen(payload);
 	char		amz_date[17];
 	char		authorization[1024];
 	char	   *target;
@@ -120,8 +168,9 @@ ddb_request(DdbClient *client, DdbApi api, const char *op, cJSON *body,
 	int			nlines = 0;
 	DdbHttpResult res;
 	SigV4Request req;
-	cJSON	   *json;
+	const char *nul;
 
+	memset(failure, 0, sizeof(*failure));
 	target = psprintf("%s.%s",
 					  api == DDB_API_STREAMS ? "DynamoDBStreams_20120810" : "DynamoDB_20120810",
 					  op);
@@ -163,31 +212,144 @@ ddb_request(DdbClient *client, DdbApi api, const char *op, cJSON *body,
 
 	ddb_http_post(client->http, endpoint->url, lines, nlines,
 				  payload, payload_len, &res);
-
-	/* The signed header lines hold key-derived material: drop them now. */
 	explicit_bzero(authorization, sizeof(authorization));
 
 	client->stats->network_ms += res.elapsed_ms;
 	client->stats->bytes_received += res.body_len;
 	if (res.error)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-				 errmsg("%s %s request failed: %s", api_name(api), op, res.error),
-				 res.error_detail ? errdetail_internal("%s", res.error_detail) : 0,
-				 errhint("Check the endpoint options of the server and the network.")));
-
-	if (res.status >= 500 && server_error != NULL)
 	{
-		parse_aws_error(res.status, res.body, res.body_len, server_error);
-		return NULL;
+		failure->retryable = res.retryable;
+		failure->what = res.error;
+		failure->detail = res.error_detail;
+		return DDB_ATTEMPT_TRANSPORT;
 	}
 	if (res.status != 200)
-		raise_aws_error(api, op, res.status, res.body, res.body_len);
+	{
+		parse_aws_error(res.status, res.body, res.body_len, &failure->aws);
+		failure->retryable = is_retryable_aws_error(&failure->aws);
+		return DDB_ATTEMPT_AWS_ERROR;
+	}
 
-	json = cJSON_ParseWithLength(res.body, res.body_len);
-	if (json == NULL || !cJSON_IsObject(json))
-		raise_invalid_response(api, op, "the body is not a JSON object");
-	return json;
+	/*
+	 * cJSON turns \u0000 into a NUL that would silently cut a string short;
+	 * PostgreSQL text cannot hold it anyway.  Refuse such a response.
+	 */
+	for (nul = res.body; (nul = memmem(nul, res.body + res.body_len - nul, "\\u0000", 6)) != NULL; nul += 6)
+	{
+		const char *p = nul;
+
+		while (p > res.body && p[-1] == '\\')
+			p--;
+		if ((nul - p) % 2 == 0)
+		{
+			failure->what = "A string contains \\u0000, which PostgreSQL cannot store.";
+			return DDB_ATTEMPT_INVALID;
+		}
+	}
+
+	*json = cJSON_ParseWithLength(res.body, res.body_len);
+	if (*json == NULL || !cJSON_IsObject(*json))
+	{
+		/* most likely cut short on the way: worth another attempt */
+		failure->retryable = true;
+		failure->what = "The body is not a JSON object.";
+		return DDB_ATTEMPT_INVALID;
+	}
+	return DDB_ATTEMPT_OK;
+}
+
+/*
+ * Wait before attempt number "attempt + 1": capped exponential backoff with
+ * full jitter.  The wait ends at once on a cancel or a statement timeout.
+ */
+static void
+backoff(DdbClient *client, int attempt)
+{
+	double		cap = Min((double) client->retry_max_ms,
+						  client->retry_base_ms * pow(2.0, Min(attempt - 1, 30)));
+	long		ms = (long) (pg_prng_double(&pg_global_prng_state) * cap);
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+
+	for (;;)
+	{
+		long		left;
+
+		CHECK_FOR_INTERRUPTS();
+		left = (long) ((end - GetCurrentTimestamp()) / 1000);
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
+ * Send a request, retrying what is worth retrying up to max_retries times,
+ * and return the parsed response body, allocated in CurrentMemoryContext.
+ *
+ * A failure is raised, naming the operation, the AWS error type or transport
+ * error, and how many attempts were made.  When aws_error is given, an AWS
+ * error response is stored there and NULL is returned instead, for callers
+ * that can do better than fail (an expired iterator, trimmed data); with
+ * DDB_REQUEST_5XX_AT_ONCE a 5xx answer is returned without a retry.
+ */
+static cJSON *
+ddb_request(DdbClient *client, DdbApi api, const char *op, cJSON *body,
+			DdbAwsError *aws_error, int flags)
+{
+	char	   *payload = cJSON_PrintUnformatted(body);
+	size_t		payload_len = strlen(payload);
+	int			attempt;
+
+	for (attempt = 1;; attempt++)
+	{
+		cJSON	   *json = NULL;
+		DdbFailure	failure;
+		DdbAttempt	outcome;
+
+		outcome = ddb_attempt(client, api, op, payload, payload_len, &json, &failure);
+		if (outcome == DDB_ATTEMPT_OK)
+			return json;
+
+		failure.aws.attempts = attempt;
+		if (outcome == DDB_ATTEMPT_AWS_ERROR && aws_error &&
+			(flags & DDB_REQUEST_5XX_AT_ONCE) && failure.aws.status >= 500)
+		{
+			*aws_error = failure.aws;
+			return NULL;
+		}
+		if (failure.retryable && attempt <= client->max_retries)
+		{
+			client->stats->retries++;
+			backoff(client, attempt);
+			continue;
+		}
+
+		if (outcome == DDB_ATTEMPT_AWS_ERROR && aws_error)
+		{
+			*aws_error = failure.aws;
+			return NULL;
+		}
+		if (outcome == DDB_ATTEMPT_AWS_ERROR)
+			ddb_raise_aws_error(api_name(api), op, &failure.aws, attempt);
+		if (outcome == DDB_ATTEMPT_TRANSPORT)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 attempt > 1 ?
+					 errmsg("%s %s request failed after %d attempts: %s",
+							api_name(api), op, attempt, failure.what) :
+					 errmsg("%s %s request failed: %s", api_name(api), op, failure.what),
+					 failure.detail ? errdetail_internal("%s", failure.detail) : 0,
+					 errhint("Check the endpoint options of the server and the network.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_REPLY_HANDLE),
+				 attempt > 1 ?
+				 errmsg("%s %s returned an invalid response %d times",
+						api_name(api), op, attempt) :
+				 errmsg("%s %s returned an invalid response", api_name(api), op),
+				 errdetail_internal("%s", failure.what)));
+	}
 }
 
 /*
@@ -216,17 +378,18 @@ parse_aws_error(long status, const char *body, size_t len, DdbAwsError *err)
 	err->type = type;
 }
 
-static void
-raise_aws_error(DdbApi api, const char *op, long status, const char *body,
-				size_t len)
+/*
+ * Raise an AWS error: the API and operation, AWS's error type, its message,
+ * and how many attempts were made when there was more than one.
+ */
+void
+ddb_raise_aws_error(const char *api, const char *op, const DdbAwsError *err,
+					int attempts)
 {
-	DdbAwsError err;
-	const char *type;
+	const char *type = err->type;
 	int			sqlstate = ERRCODE_FDW_ERROR;
 	const char *hint = NULL;
 
-	parse_aws_error(status, body, len, &err);
-	type = err.type;
 	if (strcmp(type, "ResourceNotFoundException") == 0)
 	{
 		sqlstate = ERRCODE_FDW_TABLE_NOT_FOUND;
@@ -246,11 +409,15 @@ raise_aws_error(DdbApi api, const char *op, long status, const char *body,
 		hint = "The records at this position are older than the stream's 24-hour retention.";
 	else if (strcmp(type, "ExpiredIteratorException") == 0)
 		hint = "Shard iterators expire 15 minutes after they are issued.";
+	else if (attempts > 1)
+		hint = "Raise the server's max_retries or retry_max_ms to wait longer.";
 
 	ereport(ERROR,
 			(errcode(sqlstate),
-			 errmsg("%s %s failed: %s", api_name(api), op, type),
-			 err.message ? errdetail_internal("%s", err.message) : 0,
+			 attempts > 1 ?
+			 errmsg("%s %s failed after %d attempts: %s", api, op, attempts, type) :
+			 errmsg("%s %s failed: %s", api, op, type),
+			 err->message ? errdetail_internal("%s", err->message) : 0,
 			 hint ? errhint("%s", hint) : 0));
 }
 
@@ -292,10 +459,10 @@ ddb_describe_table_stream(DdbClient *client, const char *table_name)
 
 	cJSON_AddStringToObject(body, "TableName", table_name);
 	client->stats->requests_describe_table++;
-	response = ddb_request(client, DDB_API_DYNAMODB, "DescribeTable", body, NULL);
+	response = ddb_request(client, DDB_API_DYNAMODB, "DescribeTable", body, NULL, 0);
 	table = cJSON_GetObjectItemCaseSensitive(response, "Table");
 	if (!cJSON_IsObject(table))
-		raise_invalid_response(DDB_API_DYNAMODB, "DescribeTable", "no \"Table\" object");
+		raise_invalid_response(DDB_API_DYNAMODB, "DescribeTable", "The response has no \"Table\" object.");
 	arn = json_string(table, "LatestStreamArn");
 	if (arn == NULL)
 		ereport(ERROR,
@@ -339,13 +506,13 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 		if (start_after)
 			cJSON_AddStringToObject(body, "ExclusiveStartShardId", start_after);
 		client->stats->requests_describe_stream++;
-		response = ddb_request(client, DDB_API_STREAMS, "DescribeStream", body, NULL);
+		response = ddb_request(client, DDB_API_STREAMS, "DescribeStream", body, NULL, 0);
 
 		desc = cJSON_GetObjectItemCaseSensitive(response, "StreamDescription");
 		list = desc ? cJSON_GetObjectItemCaseSensitive(desc, "Shards") : NULL;
 		if (!cJSON_IsObject(desc) || (list && !cJSON_IsArray(list)))
 			raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
-								   "no \"StreamDescription\" object with a \"Shards\" array");
+								   "The response has no \"StreamDescription\" object with a \"Shards\" array.");
 
 		MemoryContextSwitchTo(outer);
 		cJSON_ArrayForEach(item, list)
@@ -359,7 +526,7 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 
 			if (id == NULL || first == NULL)
 				raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
-									   "a shard lacks \"ShardId\" or \"StartingSequenceNumber\"");
+									   "A shard lacks \"ShardId\" or \"StartingSequenceNumber\".");
 			shard = palloc(sizeof(DdbShard));
 			shard->shard_id = pstrdup(id);
 			shard->parent_shard_id = parent ? pstrdup(parent) : NULL;
@@ -371,7 +538,7 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 		last = json_string(desc, "LastEvaluatedShardId");
 		if (last && start_after && strcmp(last, start_after) == 0)
 			raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
-								   "\"LastEvaluatedShardId\" did not advance");
+								   "\"LastEvaluatedShardId\" did not advance.");
 		start_after = last ? pstrdup(last) : NULL;
 		MemoryContextReset(cxt);
 		if (start_after == NULL)
@@ -383,12 +550,14 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 }
 
 /*
- * An iterator where the task says.  With server_error, an HTTP 5xx answer
- * returns NULL and the error instead of raising it.
+ * An iterator where the task says.  With aws_error, an AWS error response
+ * is returned there (with NULL) instead of raised; a 5xx answer to a
+ * position by sequence number is returned at once, without retries (see
+ * start_shard).
  */
 char *
 ddb_get_shard_iterator(DdbClient *client, const char *stream_arn,
-					   const DdbShardTask *task, DdbAwsError *server_error)
+					   const DdbShardTask *task, DdbAwsError *aws_error)
 {
 	static const char *const type_names[] = {
 		[DDB_START_TRIM_HORIZON] = "TRIM_HORIZON",
@@ -400,6 +569,8 @@ ddb_get_shard_iterator(DdbClient *client, const char *stream_arn,
 											  "ddbstream_fdw request",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
+	bool		by_number = (task->start == DDB_START_AT_SEQUENCE_NUMBER ||
+							 task->start == DDB_START_AFTER_SEQUENCE_NUMBER);
 	cJSON	   *body = cJSON_CreateObject();
 	cJSON	   *response;
 	const char *iterator;
@@ -408,24 +579,23 @@ ddb_get_shard_iterator(DdbClient *client, const char *stream_arn,
 	cJSON_AddStringToObject(body, "StreamArn", stream_arn);
 	cJSON_AddStringToObject(body, "ShardId", task->shard->shard_id);
 	cJSON_AddStringToObject(body, "ShardIteratorType", type_names[task->start]);
-	if (task->start == DDB_START_AT_SEQUENCE_NUMBER ||
-		task->start == DDB_START_AFTER_SEQUENCE_NUMBER)
+	if (by_number)
 		cJSON_AddStringToObject(body, "SequenceNumber", task->start_seq);
 	client->stats->requests_get_shard_iterator++;
 	response = ddb_request(client, DDB_API_STREAMS, "GetShardIterator", body,
-						   server_error);
+						   aws_error, by_number ? DDB_REQUEST_5XX_AT_ONCE : 0);
 	if (response == NULL)
 	{
 		MemoryContextSwitchTo(old);
-		server_error->type = pstrdup(server_error->type);
-		server_error->message = server_error->message ? pstrdup(server_error->message) : NULL;
+		aws_error->type = pstrdup(aws_error->type);
+		aws_error->message = aws_error->message ? pstrdup(aws_error->message) : NULL;
 		MemoryContextDelete(cxt);
 		return NULL;
 	}
 	iterator = json_string(response, "ShardIterator");
 	if (iterator == NULL)
 		raise_invalid_response(DDB_API_STREAMS, "GetShardIterator",
-							   "no \"ShardIterator\" string");
+							   "The response has no \"ShardIterator\" string.");
 	MemoryContextSwitchTo(old);
 	result = pstrdup(iterator);
 	MemoryContextDelete(cxt);
@@ -435,11 +605,12 @@ ddb_get_shard_iterator(DdbClient *client, const char *stream_arn,
 /*
  * One page of records.  The returned array and *next_iterator live in
  * CurrentMemoryContext, which the caller resets per page.  *next_iterator is
- * NULL when the shard is closed and this was its last page.
+ * NULL when the shard is closed and this was its last page.  With aws_error,
+ * an AWS error response is returned there (with NULL) instead of raised.
  */
 cJSON *
 ddb_get_records(DdbClient *client, const char *iterator, int limit,
-				char **next_iterator)
+				char **next_iterator, DdbAwsError *aws_error)
 {
 	cJSON	   *body = cJSON_CreateObject();
 	cJSON	   *response;
@@ -449,10 +620,13 @@ ddb_get_records(DdbClient *client, const char *iterator, int limit,
 	cJSON_AddStringToObject(body, "ShardIterator", iterator);
 	cJSON_AddNumberToObject(body, "Limit", limit);
 	client->stats->requests_get_records++;
-	response = ddb_request(client, DDB_API_STREAMS, "GetRecords", body, NULL);
+	response = ddb_request(client, DDB_API_STREAMS, "GetRecords", body,
+						   aws_error, 0);
+	if (response == NULL)
+		return NULL;
 	records = cJSON_GetObjectItemCaseSensitive(response, "Records");
 	if (!cJSON_IsArray(records))
-		raise_invalid_response(DDB_API_STREAMS, "GetRecords", "no \"Records\" array");
+		raise_invalid_response(DDB_API_STREAMS, "GetRecords", "The response has no \"Records\" array.");
 	next = json_string(response, "NextShardIterator");
 	*next_iterator = next ? (char *) next : NULL;
 	return records;

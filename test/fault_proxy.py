@@ -26,14 +26,15 @@ Standard library only; listens on 127.0.0.1.
 import argparse
 import http.client
 import json
-import os
 import socket
 import struct
 import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback_server import serve
 
 LOCK = threading.Lock()
 FAULTS = []          # dicts with "op", "times" left, "action", ...
@@ -158,20 +159,7 @@ def main():
     args = ap.parse_args()
     UPSTREAM = urllib.parse.urlparse(args.upstream)
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    server.local = threading.local()
-    port = server.server_address[1]
-    if args.port_file:
-        with open(args.port_file + ".tmp", "w") as f:
-            f.write("%d\n" % port)
-        os.rename(args.port_file + ".tmp", args.port_file)
-    print("listening on 127.0.0.1:%d" % port, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve(Handler, args.port, args.port_file)
 
 
 if __name__ == "__main__":

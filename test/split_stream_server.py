@@ -27,11 +27,12 @@ Streams (see STREAMS below):
 import argparse
 import base64
 import json
-import os
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback_server import serve
 
 REGION = "us-east-1"
 
@@ -340,20 +341,7 @@ def main():
 
     Handler.latency = args.latency_ms / 1000.0
     Handler.verbose = args.verbose
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    port = server.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.rename(tmp, args.port_file)
-    print("listening on 127.0.0.1:%d" % port, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve(Handler, args.port, args.port_file)
 
 
 if __name__ == "__main__":

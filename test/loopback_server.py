@@ -1,0 +1,26 @@
+"""Serving a test HTTP handler on 127.0.0.1, shared by the test servers."""
+import os
+import threading
+from http.server import ThreadingHTTPServer
+
+
+def serve(handler, port, port_file=None):
+    """Serve handler on 127.0.0.1:port (0: any free port) until interrupted.
+
+    The chosen port is written to port_file through a rename, so a reader
+    never sees a partial file, and printed as "listening on 127.0.0.1:PORT".
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    server.local = threading.local()
+    port = server.server_address[1]
+    if port_file:
+        with open(port_file + ".tmp", "w") as f:
+            f.write("%d\n" % port)
+        os.rename(port_file + ".tmp", port_file)
+    print("listening on 127.0.0.1:%d" % port, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -177,6 +177,32 @@ RESET statement_timeout;
 ALTER SERVER faulty OPTIONS (SET retry_base_ms '1', SET retry_max_ms '10');
 SELECT same_rows();
 
+-- ===================================================================
+-- nothing leaks: after 30 failed scans (errors raised after a request and
+-- while converting a page), the backend holds the same file descriptors (libcurl handles
+-- and their sockets are freed with the scan's memory) and no more memory
+-- ===================================================================
+SELECT count(*) AS fds_before FROM pg_ls_dir('/proc/self/fd') \gset
+SELECT (regexp_match(pg_read_file('/proc/self/status'), 'VmRSS:\s+(\d+)'))[1]::int AS rss_before \gset
+\! test/fault add GetRecords 15 status status=400 type=ValidationException after=1
+\! test/fault add GetRecords 15 body body='{"Records": [{"eventID": "a", "dynamodb": {"SequenceNumber": "000000000000000000001", "NewImage": {"x": {"Q": "1"}}}}]}'
+DO $$
+BEGIN
+  FOR i IN 1..30 LOOP
+    BEGIN
+      PERFORM new_image FROM fault_stream;
+    EXCEPTION WHEN others THEN
+      NULL;
+    END;
+  END LOOP;
+END
+$$;
+\! test/fault stats
+\! test/fault reset
+SELECT count(*) - :fds_before AS fds_leaked FROM pg_ls_dir('/proc/self/fd');
+SELECT (regexp_match(pg_read_file('/proc/self/status'), 'VmRSS:\s+(\d+)'))[1]::int - :rss_before < 4096
+  AS memory_grew_less_than_4mb;
+
 DROP FUNCTION same_rows();
 DROP FUNCTION retries();
 DROP TABLE baseline;

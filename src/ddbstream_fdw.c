@@ -576,15 +576,12 @@ fetch_next_page(DdbScanState *st)
 		st->shard_records += nrecords;
 		if (nrecords > 0)
 		{
+			/* where to go on from if the next iterator expires */
 			if (st->shard_last_seq)
 				pfree(st->shard_last_seq);
 			st->shard_last_seq =
 				MemoryContextStrdup(st->scan_cxt,
 									record_seq(cJSON_GetArrayItem(records, nrecords - 1)));
-		}
-
-		if (nrecords > 0)
-		{
 			st->next_record = records->child;
 			return true;
 		}

@@ -140,7 +140,7 @@ check_interrupts(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 /*
  * POST body to url with the given header lines ("Name: value").  Transport
  * failures are returned in res->error, not raised, so the caller can name
- * the operation (and, later, decide to retry).  A pending cancel is raised
+ * the operation and decide whether to retry.  A pending cancel is raised
  * here as the ordinary query-cancel error.
  */
 void

@@ -50,3 +50,7 @@ unit: test/sigv4_test
 
 # Every object depends on the shared headers (PGXS tracks no header changes).
 $(OBJS): src/ddbstream_fdw.h src/sigv4.h
+
+# The benchmark's floor client (bench/run.py builds it).
+bench/floor: bench/floor.c src/sigv4.c src/sigv4.h
+	$(CC) -Wall -Wextra -O2 -Isrc -o $@ bench/floor.c src/sigv4.c $(DEPS_CFLAGS) $(DEPS_LIBS)

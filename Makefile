@@ -10,6 +10,7 @@ OBJS = \
 	src/convert.o \
 	src/ddbstream_fdw.o \
 	src/http.o \
+	src/import_schema.o \
 	src/option.o \
 	src/pushdown.o \
 	src/shard_plan.o \
@@ -20,7 +21,7 @@ PGFILEDESC = "ddbstream_fdw - foreign data wrapper for DynamoDB Streams"
 EXTENSION = ddbstream_fdw
 DATA = src/ddbstream_fdw--0.1.0.sql
 
-REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize
+REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import
 
 PKG_CONFIG ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)

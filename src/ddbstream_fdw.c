@@ -195,6 +195,9 @@ ddbstream_fdw_handler(PG_FUNCTION_ARGS)
 	/* EXPLAIN */
 	routine->ExplainForeignScan = ddbExplainForeignScan;
 
+	/* IMPORT FOREIGN SCHEMA */
+	routine->ImportForeignSchema = ddb_import_foreign_schema;
+
 	PG_RETURN_POINTER(routine);
 }
 
@@ -440,7 +443,7 @@ start_scan(DdbScanState *st)
 
 	st->client = ddb_client_create(&st->opts, &st->creds, &st->stats);
 	st->stream_arn = st->opts.stream_arn ? st->opts.stream_arn :
-		ddb_describe_table_stream(st->client, st->opts.table_name);
+		ddb_describe_table_stream(st->client, st->opts.table_name, false);
 	shards = ddb_describe_stream(st->client, st->stream_arn);
 	st->tasks = ddb_plan_shards(shards, st->opts.iterator_type, &st->bounds,
 								&nskipped);

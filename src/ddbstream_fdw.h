@@ -182,6 +182,8 @@ extern void ddb_http_post(DdbHttp *http, const char *url,
 
 /* in option.c */
 extern void ddb_get_table_options(Oid foreigntableid, DdbStreamOptions *opts);
+extern void ddb_get_server_options(ForeignServer *server, DdbStreamOptions *opts);
+extern DdbImageFormat ddb_parse_image_format(const char *value);
 extern void ddb_get_credentials(ForeignServer *server, Oid userid,
 								DdbCredentials *creds);
 extern const char *ddb_iterator_type_name(DdbIteratorType type);
@@ -225,7 +227,12 @@ extern DdbClient *ddb_client_create(const DdbStreamOptions *opts,
 									const DdbCredentials *creds,
 									DdbScanStats *stats);
 extern char *ddb_describe_table_stream(DdbClient *client,
-									   const char *table_name);
+									   const char *table_name, bool missing_ok);
+extern List *ddb_list_tables(DdbClient *client);
+
+/* in import_schema.c */
+extern List *ddb_import_foreign_schema(ImportForeignSchemaStmt *stmt,
+									   Oid serverOid);
 extern List *ddb_describe_stream(DdbClient *client, const char *stream_arn);
 extern char *ddb_get_shard_iterator(DdbClient *client, const char *stream_arn,
 									const DdbShardTask *task,

@@ -94,6 +94,8 @@ static bool parse_on_trimmed(const char *value);
 static void check_table_options(List *options);
 static void check_user_mapping_options(List *options);
 static char *default_endpoint(const char *service_prefix, const char *region);
+static void resolve_options(ForeignServer *server, List *table_options,
+							DdbStreamOptions *opts);
 
 /*
  * Validate the options of a CREATE/ALTER of a server, user mapping, foreign
@@ -337,6 +339,12 @@ ddb_iterator_type_name(DdbIteratorType type)
 	return iterator_type_names[type];
 }
 
+DdbImageFormat
+ddb_parse_image_format(const char *value)
+{
+	return parse_image_format(value);
+}
+
 static DdbImageFormat
 parse_image_format(const char *value)
 {
@@ -470,8 +478,22 @@ void
 ddb_get_table_options(Oid foreigntableid, DdbStreamOptions *opts)
 {
 	ForeignTable *table = GetForeignTable(foreigntableid);
-	ForeignServer *server = GetForeignServer(table->serverid);
-	List	   *options = list_concat(list_copy(server->options), table->options);
+
+	resolve_options(GetForeignServer(table->serverid), table->options, opts);
+}
+
+/* The options of a server alone (IMPORT FOREIGN SCHEMA). */
+void
+ddb_get_server_options(ForeignServer *server, DdbStreamOptions *opts)
+{
+	resolve_options(server, NIL, opts);
+}
+
+static void
+resolve_options(ForeignServer *server, List *table_options,
+				DdbStreamOptions *opts)
+{
+	List	   *options = list_concat(list_copy(server->options), table_options);
 	ListCell   *lc;
 
 	memset(opts, 0, sizeof(*opts));

@@ -441,11 +441,13 @@ json_string(cJSON *obj, const char *name)
 
 /*
  * The ARN of a table's latest stream.  A table that never had a stream has
- * none; a table whose stream was disabled keeps its last stream readable for
- * 24 hours, so that one is returned.
+ * none: an error, or NULL when missing_ok.  A table whose stream was
+ * disabled keeps its last stream readable for 24 hours, so that one is
+ * returned.
  */
 char *
-ddb_describe_table_stream(DdbClient *client, const char *table_name)
+ddb_describe_table_stream(DdbClient *client, const char *table_name,
+						  bool missing_ok)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "ddbstream_fdw request",
@@ -464,6 +466,12 @@ ddb_describe_table_stream(DdbClient *client, const char *table_name)
 	if (!cJSON_IsObject(table))
 		raise_invalid_response(DDB_API_DYNAMODB, "DescribeTable", "The response has no \"Table\" object.");
 	arn = json_string(table, "LatestStreamArn");
+	if (arn == NULL && missing_ok)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+		return NULL;
+	}
 	if (arn == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
@@ -475,6 +483,54 @@ ddb_describe_table_stream(DdbClient *client, const char *table_name)
 	result = pstrdup(arn);
 	MemoryContextDelete(cxt);
 	return result;
+}
+
+/*
+ * The names of every table, following ListTables' pagination.
+ */
+List *
+ddb_list_tables(DdbClient *client)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "ddbstream_fdw request",
+											  ALLOCSET_DEFAULT_SIZES);
+	List	   *names = NIL;
+	char	   *start_after = NULL;
+
+	for (;;)
+	{
+		cJSON	   *body;
+		cJSON	   *response;
+		cJSON	   *list;
+		cJSON	   *item;
+		const char *last;
+
+		MemoryContextSwitchTo(cxt);
+		body = cJSON_CreateObject();
+		cJSON_AddNumberToObject(body, "Limit", 100);
+		if (start_after)
+			cJSON_AddStringToObject(body, "ExclusiveStartTableName", start_after);
+		response = ddb_request(client, DDB_API_DYNAMODB, "ListTables", body, NULL, 0);
+		list = cJSON_GetObjectItemCaseSensitive(response, "TableNames");
+		if (!cJSON_IsArray(list))
+			raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
+								   "The response has no \"TableNames\" array.");
+		MemoryContextSwitchTo(outer);
+		cJSON_ArrayForEach(item, list)
+			if (cJSON_IsString(item))
+				names = lappend(names, pstrdup(item->valuestring));
+		last = json_string(response, "LastEvaluatedTableName");
+		if (last && start_after && strcmp(last, start_after) == 0)
+			raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
+								   "\"LastEvaluatedTableName\" did not advance.");
+		start_after = last ? pstrdup(last) : NULL;
+		MemoryContextReset(cxt);
+		if (start_after == NULL)
+			break;
+	}
+	MemoryContextDelete(cxt);
+	return names;
 }
 
 /*

@@ -1,0 +1,62 @@
+--
+-- import: IMPORT FOREIGN SCHEMA dynamodb creates one foreign table per
+-- DynamoDB table with a stream, named exactly as the table.
+--
+\getenv ddb_endpoint DDB_ENDPOINT
+CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
+CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
+  OPTIONS (access_key_id 'importkey', secret_access_key 'importsecret');
+
+\! test/ddb create-table --table-name ImpPhones --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/ddb create-table --table-name imp-orders.v2 --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=KEYS_ONLY > /dev/null
+\! test/ddb create-table --table-name ImpNoStream --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST > /dev/null
+\! test/ddb put-item --table-name ImpPhones --item '{"id":{"S":"p1"}}'
+\! test/ddb put-item --table-name imp-orders.v2 --item '{"id":{"S":"o1"}}'
+
+CREATE FUNCTION imported(schema text) RETURNS TABLE (name name, options text[])
+LANGUAGE sql AS $$
+  SELECT c.relname, ft.ftoptions
+  FROM pg_foreign_table ft JOIN pg_class c ON c.oid = ft.ftrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = schema AND c.relname ILIKE 'imp%'
+  ORDER BY 1
+$$;
+
+-- ===================================================================
+-- LIMIT TO: tables without a stream are left out; names keep their case
+-- and are quoted as needed
+-- ===================================================================
+CREATE SCHEMA streams;
+IMPORT FOREIGN SCHEMA dynamodb LIMIT TO ("ImpPhones", "imp-orders.v2", "ImpNoStream")
+  FROM SERVER ddb INTO streams;
+SELECT * FROM imported('streams');
+\d streams."ImpPhones"
+SELECT event_name, keys, new_image FROM streams."ImpPhones";
+SELECT event_name, keys, new_image, stream_view_type FROM streams."imp-orders.v2";
+
+-- ===================================================================
+-- EXCEPT, and image_format for every imported table
+-- ===================================================================
+CREATE SCHEMA typed_streams;
+IMPORT FOREIGN SCHEMA dynamodb EXCEPT ("ImpPhones")
+  FROM SERVER ddb INTO typed_streams OPTIONS (image_format 'typed');
+SELECT * FROM imported('typed_streams');
+SELECT keys FROM typed_streams."imp-orders.v2";
+
+-- ===================================================================
+-- errors
+-- ===================================================================
+IMPORT FOREIGN SCHEMA public FROM SERVER ddb INTO streams;                   -- ERROR
+IMPORT FOREIGN SCHEMA dynamodb FROM SERVER ddb INTO streams
+  OPTIONS (consumer 'mirror');                                                -- ERROR
+IMPORT FOREIGN SCHEMA dynamodb FROM SERVER ddb INTO streams
+  OPTIONS (image_format 'raw');                                               -- ERROR
+-- Importing again into the same schema fails on the existing tables.
+IMPORT FOREIGN SCHEMA dynamodb LIMIT TO ("ImpPhones") FROM SERVER ddb INTO streams; -- ERROR
+
+DROP SCHEMA streams CASCADE;
+DROP SCHEMA typed_streams CASCADE;
+DROP FUNCTION imported(text);
+\! for t in ImpPhones imp-orders.v2 ImpNoStream; do test/ddb delete-table --table-name $t > /dev/null; done
+DROP SERVER ddb CASCADE;

@@ -62,14 +62,15 @@ static const FieldInfo fields[DDB_FIELD_COUNT] = {
 };
 
 static Jsonb *image_to_jsonb(cJSON *image, DdbImageFormat format);
-static void push_attribute_value(JsonbParseState **state,
-								 JsonbIteratorToken token, cJSON *av);
+static JsonbValue *push_attribute_value(JsonbParseState **state,
+										JsonbIteratorToken token, cJSON *av);
 static JsonbValue *push_json(JsonbParseState **state,
 							 JsonbIteratorToken token, cJSON *item);
 static Jsonb *json_to_jsonb(cJSON *item);
 static void invalid_attribute_value(const char *why) pg_attribute_noreturn();
 static void set_string(JsonbValue *v, const char *s);
 static Numeric number_from_string(const char *s);
+static void cannot_convert(const DdbColumnInfo *col, const char *avtype) pg_attribute_noreturn();
 static Datum jsonb_to_column(Jsonb *jb, Oid typid);
 static const char *record_string(cJSON *obj, const char *name);
 static cJSON *record_member(cJSON *obj, const char *name, int type);
@@ -228,6 +229,7 @@ ddb_field_datum(DdbField field, Oid typid, cJSON *record, const char *shard_id,
 		case DDB_FIELD_RECORD:
 			return jsonb_to_column(json_to_jsonb(record), typid);
 		case DDB_FIELD_COUNT:
+		case DDB_FIELD_ATTRIBUTE:	/* see ddb_attribute_datum */
 			break;
 	}
 
@@ -310,13 +312,14 @@ invalid_attribute_value(const char *why)
  * plain JSON form: S and B as strings, N as numbers, BOOL, NULL, M as an
  * object, L and the sets SS, NS and BS as arrays.
  */
-static void
+static JsonbValue *
 push_attribute_value(JsonbParseState **state, JsonbIteratorToken token,
 					 cJSON *av)
 {
 	cJSON	   *v;
 	const char *type;
 	JsonbValue	jv;
+	JsonbValue *result;
 
 	check_stack_depth();
 	if (!cJSON_IsObject(av) || av->child == NULL || av->child->next != NULL)
@@ -359,8 +362,7 @@ push_attribute_value(JsonbParseState **state, JsonbIteratorToken token,
 			pushJsonbValue(state, WJB_KEY, &jv);
 			push_attribute_value(state, WJB_VALUE, member);
 		}
-		pushJsonbValue(state, WJB_END_OBJECT, NULL);
-		return;
+		return pushJsonbValue(state, WJB_END_OBJECT, NULL);
 	}
 	else if (strcmp(type, "L") == 0)
 	{
@@ -371,8 +373,7 @@ push_attribute_value(JsonbParseState **state, JsonbIteratorToken token,
 		pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
 		cJSON_ArrayForEach(elem, v)
 			push_attribute_value(state, WJB_ELEM, elem);
-		pushJsonbValue(state, WJB_END_ARRAY, NULL);
-		return;
+		return pushJsonbValue(state, WJB_END_ARRAY, NULL);
 	}
 	else if (strcmp(type, "SS") == 0 || strcmp(type, "BS") == 0 ||
 			 strcmp(type, "NS") == 0)
@@ -396,13 +397,19 @@ push_attribute_value(JsonbParseState **state, JsonbIteratorToken token,
 				set_string(&jv, elem->valuestring);
 			pushJsonbValue(state, WJB_ELEM, &jv);
 		}
-		pushJsonbValue(state, WJB_END_ARRAY, NULL);
-		return;
+		return pushJsonbValue(state, WJB_END_ARRAY, NULL);
 	}
 	else
 		invalid_attribute_value(psprintf("Unknown attribute type \"%s\".", type));
 
-	pushJsonbValue(state, token, &jv);
+	if (*state == NULL)
+	{
+		/* a scalar at the root: no container to push it into */
+		result = palloc(sizeof(JsonbValue));
+		*result = jv;
+		return result;
+	}
+	return pushJsonbValue(state, token, &jv);
 }
 
 /* Any JSON value into jsonb, as received (typed images, record, userIdentity). */
@@ -527,4 +534,140 @@ number_from_string(const char *s)
 	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(s),
 											   ObjectIdGetDatum(InvalidOid),
 											   Int32GetDatum(-1)));
+}
+
+/*
+ * Column option "attribute": a column that holds one attribute of the item
+ * (of the new image, or of the old one when there is no new image),
+ * converted to the column's type.
+ */
+void
+ddb_check_attribute_column(DdbColumnInfo *col)
+{
+	Oid			input;
+
+	switch (col->typid)
+	{
+		case NUMERICOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BOOLOID:
+		case TIMESTAMPTZOID:
+		case JSONBOID:
+		case JSONOID:
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("column \"%s\" of type %s cannot hold item attribute \"%s\"",
+							col->name, format_type_be(col->typid), col->attribute),
+					 errhint("Declare the column as numeric, smallint, integer, bigint, real, double precision, text, varchar, boolean, timestamptz, jsonb or json.")));
+	}
+	getTypeInputInfo(col->typid, &input, &col->ioparam);
+	fmgr_info(input, &col->input);
+}
+
+typedef struct AttributeContext
+{
+	const DdbColumnInfo *col;
+	const char *avtype;
+} AttributeContext;
+
+static void
+attribute_error_context(void *arg)
+{
+	AttributeContext *ctx = (AttributeContext *) arg;
+
+	errcontext("converting item attribute \"%s\" (%s) to column \"%s\" of type %s",
+			   ctx->col->attribute, ctx->avtype ? ctx->avtype : "?",
+			   ctx->col->name, format_type_be(ctx->col->typid));
+}
+
+static void
+cannot_convert(const DdbColumnInfo *col, const char *avtype)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("cannot convert item attribute \"%s\" of type %s to column \"%s\" of type %s",
+					col->attribute, avtype, col->name, format_type_be(col->typid))));
+}
+
+Datum
+ddb_attribute_datum(const DdbColumnInfo *col, cJSON *record, bool *isnull)
+{
+	cJSON	   *ddb = record_member(record, "dynamodb", cJSON_Object);
+	cJSON	   *image = ddb ? record_member(ddb, "NewImage", cJSON_Object) : NULL;
+	cJSON	   *av;
+	cJSON	   *v;
+	const char *text = NULL;
+	AttributeContext ctx;
+	ErrorContextCallback errcallback;
+	Datum		result;
+
+	*isnull = true;
+	if (image == NULL && ddb)
+		image = record_member(ddb, "OldImage", cJSON_Object);
+	av = image ? cJSON_GetObjectItemCaseSensitive(image, col->attribute) : NULL;
+	if (av == NULL)
+		return (Datum) 0;
+	if (!cJSON_IsObject(av) || av->child == NULL || av->child->next != NULL)
+		invalid_attribute_value("An attribute value must be an object with exactly one member.");
+	v = av->child;
+	if (strcmp(v->string, "NULL") == 0)
+		return (Datum) 0;
+
+	ctx.col = col;
+	ctx.avtype = v->string;
+	errcallback.callback = attribute_error_context;
+	errcallback.arg = &ctx;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	*isnull = false;
+	if (col->typid == JSONBOID || col->typid == JSONOID)
+	{
+		JsonbParseState *state = NULL;
+
+		result = jsonb_to_column(JsonbValueToJsonb(push_attribute_value(&state, WJB_ELEM, av)),
+								 col->typid);
+	}
+	else if (col->typid == BOOLOID && cJSON_IsBool(v) && strcmp(v->string, "BOOL") == 0)
+		result = BoolGetDatum(cJSON_IsTrue(v));
+	else if (col->typid == TIMESTAMPTZOID && strcmp(v->string, "N") == 0 && cJSON_IsString(v))
+	{
+		/* a number is epoch seconds */
+		Numeric		n = number_from_string(v->valuestring);
+
+		result = DirectFunctionCall1(float8_timestamptz,
+									 DirectFunctionCall1(numeric_float8, NumericGetDatum(n)));
+	}
+	else
+	{
+		/* everything else goes through the column type's input function */
+		if ((strcmp(v->string, "S") == 0 || strcmp(v->string, "N") == 0 ||
+			 strcmp(v->string, "B") == 0) && cJSON_IsString(v))
+			text = pg_any_to_server(v->valuestring, strlen(v->valuestring), PG_UTF8);
+		else if (strcmp(v->string, "BOOL") == 0 && cJSON_IsBool(v))
+			text = cJSON_IsTrue(v) ? "true" : "false";
+		else if (col->typid == TEXTOID || col->typid == VARCHAROID)
+		{
+			JsonbParseState *state = NULL;
+			Jsonb	   *jb = JsonbValueToJsonb(push_attribute_value(&state, WJB_ELEM, av));
+
+			text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+		}
+		if (text == NULL ||
+			(strcmp(v->string, "BOOL") == 0 && col->typid != BOOLOID &&
+			 col->typid != TEXTOID && col->typid != VARCHAROID))
+			cannot_convert(col, v->string);
+		result = InputFunctionCall((FmgrInfo *) &col->input, (char *) text,
+								   col->ioparam, col->typmod);
+	}
+	error_context_stack = errcallback.previous;
+	return result;
 }

@@ -332,6 +332,8 @@ build_column_map(Relation rel)
 		columns[i].name = pstrdup(NameStr(attr->attname));
 		columns[i].field = -1;
 		columns[i].typid = attr->atttypid;
+		columns[i].typmod = attr->atttypmod;
+		columns[i].attribute = NULL;
 		if (attr->attisdropped)
 			continue;
 
@@ -342,6 +344,14 @@ build_column_map(Relation rel)
 
 			if (strcmp(def->defname, "field") == 0)
 				name = defGetString(def);
+			else if (strcmp(def->defname, "attribute") == 0)
+				columns[i].attribute = defGetString(def);
+		}
+		if (columns[i].attribute)
+		{
+			columns[i].field = DDB_FIELD_ATTRIBUTE;
+			ddb_check_attribute_column(&columns[i]);
+			continue;
 		}
 		field = ddb_field_by_name(name);
 		if (field < 0)
@@ -349,7 +359,7 @@ build_column_map(Relation rel)
 					(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
 					 errmsg("column \"%s\" of foreign table \"%s\" matches no stream field",
 							NameStr(attr->attname), RelationGetRelationName(rel)),
-					 errhint("Name the column after a field, or map it with OPTIONS (field '...'). Valid fields are: %s.",
+					 errhint("Name the column after a field, map it with OPTIONS (field '...'), or give it an item attribute with OPTIONS (attribute '...'). Valid fields are: %s.",
 							 ddb_field_name_list())));
 		ddb_check_column_type(field, attr->atttypid, NameStr(attr->attname));
 		columns[i].field = field;
@@ -492,11 +502,15 @@ ddbIterateForeignScan(ForeignScanState *node)
 		slot->tts_isnull[i] = true;
 		if (st->columns[i].field < 0 || !st->retrieved[i])
 			continue;
-		slot->tts_values[i] = ddb_field_datum((DdbField) st->columns[i].field,
-											  st->columns[i].typid, record,
-											  st->task->shard->shard_id,
-											  st->opts.image_format,
-											  &slot->tts_isnull[i]);
+		if (st->columns[i].field == DDB_FIELD_ATTRIBUTE)
+			slot->tts_values[i] = ddb_attribute_datum(&st->columns[i], record,
+													  &slot->tts_isnull[i]);
+		else
+			slot->tts_values[i] = ddb_field_datum((DdbField) st->columns[i].field,
+												  st->columns[i].typid, record,
+												  st->task->shard->shard_id,
+												  st->opts.image_format,
+												  &slot->tts_isnull[i]);
 	}
 	error_context_stack = errcallback.previous;
 	MemoryContextSwitchTo(old);

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "foreign/foreign.h"
+#include "fmgr.h"
 #include "nodes/pg_list.h"
 
 #include <cJSON.h>
@@ -85,7 +86,8 @@ typedef enum DdbField
 	DDB_FIELD_EVENT_SOURCE,
 	DDB_FIELD_EVENT_VERSION,
 	DDB_FIELD_AWS_REGION,
-	DDB_FIELD_COUNT
+	DDB_FIELD_COUNT,
+	DDB_FIELD_ATTRIBUTE			/* column option "attribute": one item attribute */
 } DdbField;
 
 /* How a column of the foreign table maps to a stream field. */
@@ -94,6 +96,10 @@ typedef struct DdbColumnInfo
 	const char *name;			/* the column's name */
 	int			field;			/* DdbField, or -1 for a dropped column */
 	Oid			typid;
+	int32		typmod;
+	const char *attribute;		/* for DDB_FIELD_ATTRIBUTE: the attribute */
+	FmgrInfo	input;			/* for DDB_FIELD_ATTRIBUTE: typid's input */
+	Oid			ioparam;
 } DdbColumnInfo;
 
 /* Kinds of conditions pushed to the stream (pushdown.c). */
@@ -193,6 +199,9 @@ extern const char *ddb_field_name(DdbField field);
 extern int	ddb_field_by_name(const char *name);
 extern char *ddb_field_name_list(void);
 extern void ddb_check_column_type(DdbField field, Oid typid, const char *colname);
+extern void ddb_check_attribute_column(DdbColumnInfo *col);
+extern Datum ddb_attribute_datum(const DdbColumnInfo *col, cJSON *record,
+								 bool *isnull);
 extern Datum ddb_field_datum(DdbField field, Oid typid, cJSON *record,
 							 const char *shard_id, DdbImageFormat format,
 							 bool *isnull);

@@ -67,6 +67,7 @@ static const DdbOption valid_options[] = {
 	{"on_trimmed", ForeignTableRelationId},
 	/* column */
 	{"field", AttributeRelationId},
+	{"attribute", AttributeRelationId},
 	{NULL, InvalidOid}
 };
 
@@ -164,6 +165,18 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 			(void) check_int(def, 1, 1000);
 		else if (strcmp(name, "image_format") == 0)
 			(void) parse_image_format(defGetString(def));
+		else if (strcmp(name, "attribute") == 0)
+		{
+			if (defGetString(def)[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+						 errmsg("option \"attribute\" must not be empty")));
+			if (list_length(options) > 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						 errmsg("options \"field\" and \"attribute\" cannot both be set"),
+						 errhint("A column holds either a field of the stream record or an attribute of the item.")));
+		}
 		else if (strcmp(name, "field") == 0)
 		{
 			if (ddb_field_by_name(defGetString(def)) < 0)

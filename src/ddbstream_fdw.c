@@ -128,6 +128,7 @@ static void ddbExplainForeignScan(ForeignScanState *node, ExplainState *es);
 static DdbColumnInfo *build_column_map(Relation rel);
 static bool *retrieved_columns(Relation rel, List *retrieved_attrs);
 static long pushed_limit(PlannerInfo *root, RelOptInfo *baserel, bool all_pushed);
+static void create_page_contexts(DdbScanState *st);
 static void start_scan(DdbScanState *st);
 static bool fetch_next_page(DdbScanState *st);
 static void start_shard(DdbScanState *st, DdbShardTask *task);
@@ -416,6 +417,13 @@ ddbBeginForeignScan(ForeignScanState *node, int eflags)
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "ddbstream_fdw scan data",
 										 ALLOCSET_DEFAULT_SIZES);
+	create_page_contexts(st);
+}
+
+/* The per-page and per-row contexts, children of the scan's context. */
+static void
+create_page_contexts(DdbScanState *st)
+{
 	st->page_cxt = AllocSetContextCreate(st->scan_cxt,
 										 "ddbstream_fdw page data",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -804,18 +812,15 @@ ddbReScanForeignScan(ForeignScanState *node)
 {
 	DdbScanState *st = (DdbScanState *) node->fdw_state;
 
+	/* also deletes the page and row contexts, and frees the libcurl handle */
 	MemoryContextReset(st->scan_cxt);
-	st->page_cxt = AllocSetContextCreate(st->scan_cxt,
-										 "ddbstream_fdw page data",
-										 ALLOCSET_DEFAULT_SIZES);
-	st->row_cxt = AllocSetContextCreate(st->scan_cxt,
-										"ddbstream_fdw row data",
-										ALLOCSET_SMALL_SIZES);
+	create_page_contexts(st);
 	st->started = false;
 	st->client = NULL;
 	st->tasks = NIL;
 	st->task = NULL;
 	st->iterator = NULL;
+	st->shard_last_seq = NULL;
 	st->next_record = NULL;
 }
 

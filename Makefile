@@ -7,6 +7,8 @@
 
 MODULE_big = ddbstream_fdw
 OBJS = \
+	src/consumer.o \
+	src/consumer_lag.o \
 	src/convert.o \
 	src/ddbstream_fdw.o \
 	src/http.o \
@@ -21,7 +23,7 @@ PGFILEDESC = "ddbstream_fdw - foreign data wrapper for DynamoDB Streams"
 EXTENSION = ddbstream_fdw
 DATA = src/ddbstream_fdw--0.1.0.sql
 
-REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes
+REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes consumers consumer_sessions consumer_lineage mirror
 
 PKG_CONFIG ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)

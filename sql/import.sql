@@ -45,11 +45,27 @@ SELECT * FROM imported('typed_streams');
 SELECT keys FROM typed_streams."imp-orders.v2";
 
 -- ===================================================================
+-- consumer: every imported table reads as that consumer (see consumers)
+-- ===================================================================
+CREATE SCHEMA feeds;
+IMPORT FOREIGN SCHEMA dynamodb LIMIT TO ("ImpPhones")
+  FROM SERVER ddb INTO feeds OPTIONS (consumer 'imp-mirror');
+SELECT * FROM imported('feeds');
+SELECT event_name, keys FROM feeds."ImpPhones";
+SELECT count(*) FROM feeds."ImpPhones";   -- consumed: nothing new
+SELECT consumer, shard_finished FROM ddbstream_fdw.checkpoints
+WHERE consumer = 'imp-mirror';
+DELETE FROM ddbstream_fdw.checkpoints WHERE consumer = 'imp-mirror';
+DELETE FROM ddbstream_fdw.consumers WHERE consumer = 'imp-mirror';
+
+-- ===================================================================
 -- errors
 -- ===================================================================
 IMPORT FOREIGN SCHEMA public FROM SERVER ddb INTO streams;                   -- ERROR
 IMPORT FOREIGN SCHEMA dynamodb FROM SERVER ddb INTO streams
-  OPTIONS (consumer 'mirror');                                                -- ERROR
+  OPTIONS (consumer '');                                                      -- ERROR
+IMPORT FOREIGN SCHEMA dynamodb FROM SERVER ddb INTO streams
+  OPTIONS (owner 'me');                                                       -- ERROR
 IMPORT FOREIGN SCHEMA dynamodb FROM SERVER ddb INTO streams
   OPTIONS (image_format 'raw');                                               -- ERROR
 -- Importing again into the same schema fails on the existing tables.
@@ -57,6 +73,7 @@ IMPORT FOREIGN SCHEMA dynamodb LIMIT TO ("ImpPhones") FROM SERVER ddb INTO strea
 
 DROP SCHEMA streams CASCADE;
 DROP SCHEMA typed_streams CASCADE;
+DROP SCHEMA feeds CASCADE;
 DROP FUNCTION imported(text);
 \! for t in ImpPhones imp-orders.v2 ImpNoStream; do test/ddb delete-table --table-name $t > /dev/null; done
 DROP SERVER ddb CASCADE;

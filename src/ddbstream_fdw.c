@@ -71,9 +71,11 @@ typedef struct DdbRelInfo
 	int			ncolumns;
 } DdbRelInfo;
 
-typedef struct DdbScanState
+struct DdbScanState
 {
 	DdbStreamOptions opts;
+	const char *relname;
+	bool		peek;			/* consumer_lag: read without consuming */
 	DdbCredentials creds;
 	DdbColumnInfo *columns;		/* one per attribute of the tuple descriptor */
 	bool	   *retrieved;		/* which of them the query uses */
@@ -92,6 +94,7 @@ typedef struct DdbScanState
 	bool		started;
 	DdbClient  *client;
 	char	   *stream_arn;
+	List	   *shards;			/* DdbShard, as DescribeStream listed them */
 	List	   *tasks;			/* DdbShardTask, in lineage order */
 	int			next_task;
 	DdbShardTask *task;			/* shard being read */
@@ -99,11 +102,13 @@ typedef struct DdbScanState
 	int			empty_pages;	/* consecutive empty pages of that shard */
 	long		shard_records;	/* records received from that shard */
 	char	   *shard_last_seq; /* sequence number of the last of them */
+	bool		shard_exhausted;	/* that shard is closed and read to its end */
+	const char *returned_seq;	/* of the last row returned (in page_cxt) */
 	double		scan_start;		/* epoch seconds, rounded down */
 	cJSON	   *next_record;	/* next record of the current page */
 
 	DdbScanStats stats;
-} DdbScanState;
+};
 
 /*
  * FDW callback routines
@@ -130,7 +135,11 @@ static bool *retrieved_columns(Relation rel, List *retrieved_attrs);
 static long pushed_limit(PlannerInfo *root, RelOptInfo *baserel, bool all_pushed);
 static void create_page_contexts(DdbScanState *st);
 static void start_scan(DdbScanState *st);
+static cJSON *next_wanted_record(DdbScanState *st);
 static bool fetch_next_page(DdbScanState *st);
+static void finish_task(DdbScanState *st);
+static void remember_position(DdbScanState *st);
+static void save_positions(DdbScanState *st);
 static void start_shard(DdbScanState *st, DdbShardTask *task);
 static bool record_wanted(DdbScanState *st, cJSON *record);
 static void end_shard(DdbScanState *st);
@@ -403,6 +412,9 @@ ddbBeginForeignScan(ForeignScanState *node, int eflags)
 	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 
 	ddb_get_table_options(RelationGetRelid(rel), &st->opts);
+	st->relname = pstrdup(RelationGetRelationName(rel));
+	if (st->opts.consumer)
+		ddb_consumer_check_writable(st->opts.consumer, st->relname);
 	ddb_get_credentials(GetForeignServer(GetForeignTable(RelationGetRelid(rel))->serverid),
 						userid, &st->creds);
 	st->columns = build_column_map(rel);
@@ -465,6 +477,18 @@ start_scan(DdbScanState *st)
 	shards = ddb_describe_stream(st->client, st->stream_arn);
 	st->tasks = ddb_plan_shards(shards, st->opts.iterator_type, &st->bounds,
 								&nskipped);
+	if (st->opts.consumer)
+	{
+		/* wait for any other reader of this consumer, then go on after it */
+		if (!st->peek)
+			ddb_consumer_lock(st->opts.consumer, st->stream_arn);
+		st->tasks = ddb_consumer_apply_checkpoints(st->opts.consumer,
+												   st->stream_arn, shards,
+												   st->tasks,
+												   st->opts.skip_trimmed,
+												   &nskipped);
+	}
+	st->shards = shards;
 	st->stats.shards_skipped += nskipped;
 	st->next_task = 0;
 	st->started = true;
@@ -484,15 +508,12 @@ ddbIterateForeignScan(ForeignScanState *node)
 	ExecClearTuple(slot);
 	if (st->limit >= 0 && st->returned >= st->limit)
 		return slot;
-	do
-	{
-		while (st->next_record == NULL)
-			if (!fetch_next_page(st))
-				return slot;
-		record = st->next_record;
-		st->next_record = record->next;
-	} while (!record_wanted(st, record));
+	record = next_wanted_record(st);
+	if (record == NULL)
+		return slot;
 	st->returned++;
+	if (st->opts.consumer)
+		st->returned_seq = record_seq(record);
 
 	MemoryContextReset(st->row_cxt);
 	old = MemoryContextSwitchTo(st->row_cxt);
@@ -526,6 +547,23 @@ ddbIterateForeignScan(ForeignScanState *node)
 	return slot;
 }
 
+/* The next record within the scan's bounds, or NULL when there is none. */
+static cJSON *
+next_wanted_record(DdbScanState *st)
+{
+	cJSON	   *record;
+
+	do
+	{
+		while (st->next_record == NULL)
+			if (!fetch_next_page(st))
+				return NULL;
+		record = st->next_record;
+		st->next_record = record->next;
+	} while (!record_wanted(st, record));
+	return record;
+}
+
 /*
  * Get the next non-empty page of records into st->next_record, moving on to
  * the next shard when one is finished.  False when every shard is done.
@@ -550,6 +588,7 @@ fetch_next_page(DdbScanState *st)
 
 		if (st->iterator == NULL)
 		{
+			finish_task(st);
 			if (st->next_task >= list_length(st->tasks))
 				return false;
 			start_shard(st, (DdbShardTask *) list_nth(st->tasks, st->next_task++));
@@ -560,6 +599,7 @@ fetch_next_page(DdbScanState *st)
 		if (st->limit >= 0 && st->limit - st->returned < limit)
 			limit = (int) Max(st->limit - st->returned, 1);
 
+		remember_position(st);
 		MemoryContextReset(st->page_cxt);
 		old = MemoryContextSwitchTo(st->page_cxt);
 		records = ddb_get_records(st->client, st->iterator, limit,
@@ -633,6 +673,7 @@ start_shard(DdbScanState *st, DdbShardTask *task)
 	st->empty_pages = 0;
 	st->shard_records = 0;
 	st->shard_last_seq = NULL;
+	st->shard_exhausted = false;
 	st->stats.shards_read++;
 	st->iterator = ddb_get_shard_iterator(st->client, st->stream_arn, task, &err);
 	MemoryContextSwitchTo(old);
@@ -651,6 +692,46 @@ start_shard(DdbScanState *st, DdbShardTask *task)
 		handle_trimmed(st, "GetShardIterator", &err);
 	else
 		ddb_raise_aws_error("DynamoDB Streams", "GetShardIterator", &err, err.attempts);
+}
+
+/*
+ * Done with the current shard: every record of its last page was returned
+ * (or dropped past the upper bound).  A closed shard read to its end with
+ * nothing cut off is finished for a consumer.
+ */
+static void
+finish_task(DdbScanState *st)
+{
+	if (st->task == NULL)
+		return;
+	remember_position(st);
+	st->task->finished = st->shard_exhausted && !st->task->cut;
+	st->task = NULL;
+}
+
+/*
+ * Copy the sequence number of the last row returned out of the page, into
+ * its shard's task: done once per page, not per row.
+ */
+static void
+remember_position(DdbScanState *st)
+{
+	if (st->returned_seq == NULL)
+		return;
+	if (st->task->returned_seq)
+		pfree(st->task->returned_seq);
+	st->task->returned_seq = MemoryContextStrdup(st->scan_cxt, st->returned_seq);
+	st->returned_seq = NULL;
+}
+
+/* A consumer's scan saves how far it got, in the current transaction. */
+static void
+save_positions(DdbScanState *st)
+{
+	if (st->opts.consumer == NULL || st->peek || st->client == NULL)
+		return;
+	remember_position(st);
+	ddb_consumer_save(st->opts.consumer, st->stream_arn, st->tasks, st->shards);
 }
 
 /* A new iterator for the current shard, raising any error. */
@@ -700,9 +781,13 @@ record_wanted(DdbScanState *st, cJSON *record)
 {
 	const char *seq;
 
-	if (st->bounds.lower == NULL && st->bounds.upper == NULL)
+	if (st->bounds.lower == NULL && st->bounds.upper == NULL &&
+		st->task->checkpoint == NULL)
 		return true;
 	seq = record_seq(record);
+	/* consumed already: possible when a shard had to be read from its start */
+	if (st->task->checkpoint && ddb_seq_cmp(seq, st->task->checkpoint) <= 0)
+		return false;
 	if (st->bounds.upper && ddb_seq_cmp(seq, st->bounds.upper) > 0)
 	{
 		end_shard(st);
@@ -722,6 +807,7 @@ record_wanted(DdbScanState *st, cJSON *record)
 static void
 end_shard(DdbScanState *st)
 {
+	st->task->cut = true;
 	st->next_record = NULL;
 	if (st->iterator)
 		pfree(st->iterator);
@@ -753,13 +839,20 @@ shard_caught_up(DdbScanState *st, cJSON *records, int nrecords,
 	cJSON	   *last = nrecords > 0 ? cJSON_GetArrayItem(records, nrecords - 1) : NULL;
 
 	if (next_iterator == NULL)
+	{
+		st->shard_exhausted = true; /* the shard is closed and read */
 		return true;
+	}
 	if (st->bounds.upper && last != NULL &&
 		ddb_seq_cmp(record_seq(last), st->bounds.upper) >= 0)
 		return true;			/* the rest of the shard is past the bound */
 
 	if (shard->ending_seq)
-		return last != NULL && ddb_seq_cmp(record_seq(last), shard->ending_seq) >= 0;
+	{
+		st->shard_exhausted = last != NULL &&
+			ddb_seq_cmp(record_seq(last), shard->ending_seq) >= 0;
+		return st->shard_exhausted;
+	}
 
 	if (last == NULL)
 		return st->shard_records > 0 ||
@@ -812,6 +905,9 @@ ddbReScanForeignScan(ForeignScanState *node)
 {
 	DdbScanState *st = (DdbScanState *) node->fdw_state;
 
+	/* a consumer returns each record once, even to a scan run again */
+	save_positions(st);
+
 	/* also deletes the page and row contexts, and frees the libcurl handle */
 	MemoryContextReset(st->scan_cxt);
 	create_page_contexts(st);
@@ -821,6 +917,8 @@ ddbReScanForeignScan(ForeignScanState *node)
 	st->task = NULL;
 	st->iterator = NULL;
 	st->shard_last_seq = NULL;
+	st->returned_seq = NULL;
+	st->shards = NIL;
 	st->next_record = NULL;
 }
 
@@ -831,6 +929,7 @@ ddbEndForeignScan(ForeignScanState *node)
 
 	if (st == NULL)
 		return;
+	save_positions(st);
 	/* Frees the libcurl handle too, through its reset callback. */
 	MemoryContextDelete(st->scan_cxt);
 	st->scan_cxt = NULL;
@@ -864,6 +963,8 @@ ddbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyText("Shard Filter", shard_explain, es);
 	if (limit >= 0)
 		ExplainPropertyInteger("Record Limit", NULL, limit, es);
+	if (opts.consumer)
+		ExplainPropertyText("Consumer", opts.consumer, es);
 
 	if (es->verbose)
 	{
@@ -899,4 +1000,69 @@ ddbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		if (es->timing)
 			ExplainPropertyFloat("Network Time", "ms", s->network_ms, 3, es);
 	}
+}
+
+/*
+ * A scan of a consumer's foreign table that returns no rows and consumes
+ * nothing (consumer_lag): it takes no lock and saves no position.
+ */
+DdbScanState *
+ddb_peek_scan_begin(Relation rel)
+{
+	DdbScanState *st = palloc0(sizeof(DdbScanState));
+
+	st->peek = true;
+	ddb_get_table_options(RelationGetRelid(rel), &st->opts);
+	st->relname = pstrdup(RelationGetRelationName(rel));
+	ddb_get_credentials(GetForeignServer(GetForeignTable(RelationGetRelid(rel))->serverid),
+						GetUserId(), &st->creds);
+	st->limit = -1;
+	st->scan_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										 "ddbstream_fdw peek scan data",
+										 ALLOCSET_DEFAULT_SIZES);
+	create_page_contexts(st);
+	return st;
+}
+
+/* The next unconsumed record and its shard's task, or NULL at the end. */
+cJSON *
+ddb_peek_scan_next(DdbScanState *st, DdbShardTask **task)
+{
+	cJSON	   *record = next_wanted_record(st);
+
+	*task = st->task;
+	return record;
+}
+
+/* The shards DescribeStream lists, listing them if not yet done. */
+List *
+ddb_peek_scan_shards(DdbScanState *st)
+{
+	if (!st->started)
+		start_scan(st);
+	return st->shards;
+}
+
+/* The shards the scan reads, with where each starts. */
+List *
+ddb_peek_scan_tasks(DdbScanState *st)
+{
+	if (!st->started)
+		start_scan(st);
+	return st->tasks;
+}
+
+/* The scan's consumer and stream, once the scan has started. */
+const char *
+ddb_peek_scan_consumer(DdbScanState *st, const char **stream_arn)
+{
+	*stream_arn = st->stream_arn ? st->stream_arn : "";
+	return st->opts.consumer;
+}
+
+void
+ddb_peek_scan_end(DdbScanState *st)
+{
+	MemoryContextDelete(st->scan_cxt);
+	pfree(st);
 }

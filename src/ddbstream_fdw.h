@@ -14,6 +14,7 @@
 #include "foreign/foreign.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
+#include "utils/relcache.h"
 
 #include <cJSON.h>
 
@@ -59,6 +60,7 @@ typedef struct DdbStreamOptions
 	DdbImageFormat image_format;
 	int			empty_page_limit;
 	bool		skip_trimmed;	/* on_trimmed 'skip' */
+	char	   *consumer;		/* consumer name, or NULL for a plain read */
 } DdbStreamOptions;
 
 typedef struct DdbCredentials
@@ -149,6 +151,12 @@ typedef struct DdbShardTask
 	DdbShard   *shard;
 	DdbShardStart start;
 	const char *start_seq;		/* padded to 21+ digits for AT/AFTER */
+
+	/* for a consumer (consumer.c) */
+	const char *checkpoint;		/* records up to this one are consumed */
+	char	   *returned_seq;	/* the last record returned to the query */
+	bool		cut;			/* reading stopped before the shard's end */
+	bool		finished;		/* closed, and every record of it returned */
 } DdbShardTask;
 
 /* Counters of the work a scan did, shown by EXPLAIN ANALYZE. */
@@ -255,5 +263,24 @@ extern void ddb_raise_aws_error(const char *api, const char *op,
 
 /* in ddbstream_fdw.c */
 extern void ddb_cjson_use_palloc(void);
+typedef struct DdbScanState DdbScanState;
+extern DdbScanState *ddb_peek_scan_begin(Relation rel);
+extern cJSON *ddb_peek_scan_next(DdbScanState *st, DdbShardTask **task);
+extern List *ddb_peek_scan_shards(DdbScanState *st);
+extern List *ddb_peek_scan_tasks(DdbScanState *st);
+extern const char *ddb_peek_scan_consumer(DdbScanState *st,
+										  const char **stream_arn);
+extern void ddb_peek_scan_end(DdbScanState *st);
+
+/* in consumer.c */
+extern void ddb_consumer_check_writable(const char *consumer,
+										const char *relname);
+extern void ddb_consumer_lock(const char *consumer, const char *stream_arn);
+extern List *ddb_consumer_apply_checkpoints(const char *consumer,
+											const char *stream_arn,
+											List *shards, List *tasks,
+											bool skip_trimmed, int *nskipped);
+extern void ddb_consumer_save(const char *consumer, const char *stream_arn,
+							  List *tasks, List *shards);
 
 #endif							/* DDBSTREAM_FDW_H */

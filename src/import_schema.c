@@ -45,6 +45,7 @@ ddb_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
 	ForeignServer *server = GetForeignServer(serverOid);
 	const char *image_format = NULL;
+	const char *consumer = NULL;
 	DdbStreamOptions opts;
 	DdbCredentials creds;
 	DdbScanStats stats;
@@ -69,11 +70,19 @@ ddb_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 			image_format = defGetString(def);
 			(void) ddb_parse_image_format(image_format);
 		}
+		else if (strcmp(def->defname, "consumer") == 0)
+		{
+			consumer = defGetString(def);
+			if (consumer[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+						 errmsg("option \"consumer\" must not be empty")));
+		}
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					 errmsg("invalid option \"%s\"", def->defname),
-					 errhint("Valid options of IMPORT FOREIGN SCHEMA are: image_format.")));
+					 errhint("Valid options of IMPORT FOREIGN SCHEMA are: image_format, consumer.")));
 	}
 
 	ddb_get_server_options(server, &opts);
@@ -100,6 +109,8 @@ ddb_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 						 quote_identifier(server->servername), quote_literal_cstr(name));
 		if (image_format)
 			appendStringInfo(&cmd, ", image_format %s", quote_literal_cstr(image_format));
+		if (consumer)
+			appendStringInfo(&cmd, ", consumer %s", quote_literal_cstr(consumer));
 		appendStringInfoChar(&cmd, ')');
 		commands = lappend(commands, cmd.data);
 	}

@@ -65,6 +65,7 @@ static const DdbOption valid_options[] = {
 	{"image_format", ForeignTableRelationId},
 	{"empty_page_limit", ForeignTableRelationId},
 	{"on_trimmed", ForeignTableRelationId},
+	{"consumer", ForeignTableRelationId},
 	/* column */
 	{"field", AttributeRelationId},
 	{"attribute", AttributeRelationId},
@@ -165,6 +166,14 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 			(void) check_int(def, 1, 1000);
 		else if (strcmp(name, "image_format") == 0)
 			(void) parse_image_format(defGetString(def));
+		else if (strcmp(name, "consumer") == 0)
+		{
+			if (defGetString(def)[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+						 errmsg("option \"consumer\" must not be empty"),
+						 errhint("Name the consumer, as in OPTIONS (consumer 'mirror').")));
+		}
 		else if (strcmp(name, "attribute") == 0)
 		{
 			if (defGetString(def)[0] == '\0')
@@ -406,6 +415,7 @@ check_table_options(List *options)
 	DefElem    *table_name = NULL;
 	DefElem    *stream_arn = NULL;
 	DefElem    *sequence_number = NULL;
+	DefElem    *consumer = NULL;
 	DdbIteratorType type = DDB_ITER_TRIM_HORIZON;
 	ListCell   *lc;
 
@@ -421,6 +431,8 @@ check_table_options(List *options)
 			sequence_number = def;
 		else if (strcmp(def->defname, "iterator_type") == 0)
 			type = parse_iterator_type(defGetString(def));
+		else if (strcmp(def->defname, "consumer") == 0)
+			consumer = def;
 	}
 
 	if (table_name == NULL && stream_arn == NULL)
@@ -448,6 +460,17 @@ check_table_options(List *options)
 				 errmsg("option \"sequence_number\" is not allowed with iterator_type \"%s\"",
 						ddb_iterator_type_name(type)),
 				 errhint("Set iterator_type to at_sequence_number or after_sequence_number.")));
+
+	/*
+	 * A consumer's first scan would start at LATEST, and a shard that gave no
+	 * record has no position to save: the next scan could not tell where the
+	 * first one began, and would lose or repeat records.
+	 */
+	if (consumer != NULL && type == DDB_ITER_LATEST)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"consumer\" is not allowed with iterator_type \"latest\""),
+				 errhint("A consumer starts at trim_horizon or at a sequence number. To skip what the stream holds now, scan the consumer once and discard the rows.")));
 }
 
 static void
@@ -557,6 +580,8 @@ resolve_options(ForeignServer *server, List *table_options,
 			opts->empty_page_limit = check_int(def, 1, 1000);
 		else if (strcmp(name, "image_format") == 0)
 			opts->image_format = parse_image_format(defGetString(def));
+		else if (strcmp(name, "consumer") == 0)
+			opts->consumer = defGetString(def);
 	}
 
 	/* A server created before the validator existed could lack a region. */

@@ -198,7 +198,7 @@ ddb_plan_shards(List *shards, DdbIteratorType type, const DdbSeqBounds *bounds,
 
 	for (i = 0; i < n; i++)
 	{
-		DdbShardTask *task = palloc(sizeof(DdbShardTask));
+		DdbShardTask *task = palloc0(sizeof(DdbShardTask));
 
 		if (shard_start(nodes[i].shard, type, bounds, task))
 			tasks = lappend(tasks, task);

@@ -1,0 +1,170 @@
+/*-------------------------------------------------------------------------
+ *
+ * consumer_lag.c
+ *		  ddbstream_fdw.consumer_pending(regclass): how many records a
+ *		  consumer has not read yet, per shard, and how old the oldest is.
+ *
+ * It reads the shards from the consumer's checkpoints to their tip, as the
+ * consumer's next scan would, counting records instead of returning them:
+ * no lock, no position saved.  The SQL function ddbstream_fdw.consumer_lag
+ * joins the result with the checkpoints.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/pg_class.h"
+#include "foreign/foreign.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "ddbstream_fdw.h"
+
+#define PENDING_COLUMNS 7
+
+typedef struct ShardPending
+{
+	DdbShardTask *task;
+	int64		records;
+	double		oldest;			/* ApproximateCreationDateTime, or -1 */
+} ShardPending;
+
+static void check_consumer_table(Relation rel);
+static double record_created(cJSON *record);
+
+PG_FUNCTION_INFO_V1(ddbstream_fdw_consumer_pending);
+
+Datum
+ddbstream_fdw_consumer_pending(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel;
+	DdbScanState *st;
+	List	   *shards;
+	List	   *tasks;
+	ShardPending *pending;
+	int			ntasks;
+	int			cur = -1;
+	DdbShardTask *task;
+	cJSON	   *record;
+	ListCell   *lc;
+	const char *consumer;
+	const char *stream_arn;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	rel = relation_open(relid, AccessShareLock);
+	check_consumer_table(rel);
+
+	st = ddb_peek_scan_begin(rel);
+	shards = ddb_peek_scan_shards(st);
+	tasks = ddb_peek_scan_tasks(st);
+	ntasks = list_length(tasks);
+	pending = palloc0(sizeof(ShardPending) * Max(ntasks, 1));
+	for (int i = 0; i < ntasks; i++)
+	{
+		pending[i].task = (DdbShardTask *) list_nth(tasks, i);
+		pending[i].oldest = -1;
+	}
+
+	/* records come shard after shard, in the order of the tasks */
+	while ((record = ddb_peek_scan_next(st, &task)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
+		while (cur < ntasks - 1 && (cur < 0 || pending[cur].task != task))
+			cur++;
+		pending[cur].records++;
+		if (pending[cur].oldest < 0)
+			pending[cur].oldest = record_created(record);
+	}
+
+	consumer = ddb_peek_scan_consumer(st, &stream_arn);
+	foreach(lc, shards)
+	{
+		DdbShard   *shard = (DdbShard *) lfirst(lc);
+		ShardPending *p = NULL;
+		Datum		values[PENDING_COLUMNS];
+		bool		nulls[PENDING_COLUMNS];
+
+		for (int i = 0; i < ntasks; i++)
+			if (pending[i].task->shard == shard)
+				p = &pending[i];
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = CStringGetTextDatum(consumer);
+		values[1] = CStringGetTextDatum(stream_arn);
+		values[2] = CStringGetTextDatum(shard->shard_id);
+		if (shard->parent_shard_id)
+			values[3] = CStringGetTextDatum(shard->parent_shard_id);
+		else
+			nulls[3] = true;
+		values[4] = BoolGetDatum(shard->ending_seq == NULL);
+		values[5] = Int64GetDatum(p ? p->records : 0);
+		if (p && p->oldest >= 0)
+			values[6] = DirectFunctionCall1(float8_timestamptz,
+											Float8GetDatum(p->oldest));
+		else
+			nulls[6] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+
+	ddb_peek_scan_end(st);
+	relation_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
+
+/* A foreign table of ddbstream_fdw with option consumer, readable by the user. */
+static void
+check_consumer_table(Relation rel)
+{
+	ForeignTable *table;
+	ForeignDataWrapper *fdw;
+	AclResult	aclresult;
+	ListCell   *lc;
+	bool		has_consumer = false;
+
+	if (rel->rd_rel->relkind != RELKIND_FOREIGN_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a foreign table", RelationGetRelationName(rel))));
+	table = GetForeignTable(RelationGetRelid(rel));
+	fdw = GetForeignDataWrapper(GetForeignServer(table->serverid)->fdwid);
+	if (!OidIsValid(fdw->fdwhandler) ||
+		strcmp(get_func_name(fdw->fdwhandler), "ddbstream_fdw_handler") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("foreign table \"%s\" does not belong to ddbstream_fdw",
+						RelationGetRelationName(rel))));
+
+	aclresult = pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_SELECT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FOREIGN_TABLE, RelationGetRelationName(rel));
+
+	foreach(lc, table->options)
+		if (strcmp(((DefElem *) lfirst(lc))->defname, "consumer") == 0)
+			has_consumer = true;
+	if (!has_consumer)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("foreign table \"%s\" has no option \"consumer\"",
+						RelationGetRelationName(rel)),
+				 errhint("Lag is measured for consumers: ALTER FOREIGN TABLE %s OPTIONS (ADD consumer '...').",
+						 quote_identifier(RelationGetRelationName(rel)))));
+}
+
+/* ApproximateCreationDateTime in epoch seconds, or -1 when absent. */
+static double
+record_created(cJSON *record)
+{
+	cJSON	   *ddb = cJSON_GetObjectItemCaseSensitive(record, "dynamodb");
+	cJSON	   *created = ddb ? cJSON_GetObjectItemCaseSensitive(ddb, "ApproximateCreationDateTime") : NULL;
+
+	return cJSON_IsNumber(created) ? created->valuedouble : -1;
+}

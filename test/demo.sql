@@ -43,3 +43,27 @@ FROM phone_changes ORDER BY seq;
 
 \echo '-- 4. What the scan did'
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM phones_stream;
+
+\echo '-- 5. A mirror of the table, kept in sync by a consumer (each change once)'
+CREATE FOREIGN TABLE phones_feed (event_name text, keys jsonb, new_image jsonb)
+  SERVER ddb OPTIONS (table_name 'Phones', consumer 'mirror');
+CREATE TABLE phones (key jsonb PRIMARY KEY, item jsonb NOT NULL);
+CREATE PROCEDURE sync_phones() LANGUAGE sql AS $$
+  WITH changes AS MATERIALIZED (
+    SELECT keys, event_name, new_image, row_number() OVER () AS n FROM phones_feed
+  ), latest AS (
+    SELECT DISTINCT ON (keys) * FROM changes ORDER BY keys, n DESC
+  )
+  MERGE INTO phones p
+  USING latest c ON p.key = c.keys
+  WHEN MATCHED AND c.event_name = 'REMOVE' THEN DELETE
+  WHEN MATCHED THEN UPDATE SET item = c.new_image
+  WHEN NOT MATCHED AND c.event_name <> 'REMOVE' THEN
+    INSERT (key, item) VALUES (c.keys, c.new_image);
+$$;
+CALL sync_phones();
+SELECT key ->> 'id' AS id, item ->> 'price' AS price FROM phones ORDER BY 1;
+\! test/ddb update-item --table-name Phones --key '{"id":{"S":"px8"}}' --update-expression 'SET price = :p' --expression-attribute-values '{":p":{"N":"649.00"}}' && echo 'updated px8 price'
+CALL sync_phones();
+SELECT key ->> 'id' AS id, item ->> 'price' AS price FROM phones ORDER BY 1;
+SELECT shard_id, sequence_number, records_behind FROM ddbstream_fdw.consumer_lag('phones_feed');

@@ -189,10 +189,15 @@ typedef struct DdbHttpResult
 } DdbHttpResult;
 extern void ddb_http_global_init(void);
 extern DdbHttp *ddb_http_create(int connect_timeout_ms, int request_timeout_ms);
-extern void ddb_http_post(DdbHttp *http, const char *url,
-						  const char *const *headers, int nheaders,
-						  const char *body, size_t body_len,
-						  DdbHttpResult *res);
+typedef struct DdbHttpCall DdbHttpCall;
+extern DdbHttpCall *ddb_http_start(DdbHttp *http, const char *url,
+								   const char *const *headers, int nheaders,
+								   const char *body, size_t body_len);
+extern void ddb_http_pump(DdbHttp *http);
+extern void ddb_http_finish(DdbHttp *http, DdbHttpCall *call,
+							DdbHttpResult *res);
+extern void ddb_http_release(DdbHttp *http, DdbHttpCall *call);
+extern bool ddb_http_done(DdbHttpCall *call);
 
 /* in option.c */
 extern void ddb_get_table_options(Oid foreigntableid, DdbStreamOptions *opts);
@@ -257,6 +262,20 @@ extern char *ddb_get_shard_iterator(DdbClient *client, const char *stream_arn,
 extern cJSON *ddb_get_records(DdbClient *client, const char *iterator,
 							  int limit, char **next_iterator,
 							  DdbAwsError *aws_error);
+typedef struct DdbPending DdbPending;
+extern DdbPending *ddb_get_shard_iterator_start(DdbClient *client,
+												const char *stream_arn,
+												const DdbShardTask *task);
+extern char *ddb_get_shard_iterator_finish(DdbClient *client, DdbPending *p,
+										   DdbAwsError *aws_error);
+extern DdbPending *ddb_get_records_start(DdbClient *client,
+										 const char *iterator, int limit);
+extern cJSON *ddb_get_records_finish(DdbClient *client, DdbPending *p,
+									 char **next_iterator,
+									 DdbAwsError *aws_error);
+extern bool ddb_pending_ready(DdbClient *client, DdbPending *p);
+extern void ddb_pending_cancel(DdbClient *client, DdbPending *p);
+extern void ddb_client_pump(DdbClient *client);
 extern void ddb_raise_aws_error(const char *api, const char *op,
 								const DdbAwsError *err, int attempts)
 			pg_attribute_noreturn();

@@ -1,14 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * http.c
- *		  libcurl for ddbstream_fdw: one reused handle per scan, timeouts,
- *		  cancellation and a wait event while the backend waits on the network.
+ *		  libcurl for ddbstream_fdw: the requests of a scan share one multi
+ *		  handle (and its connections), so a scan can have several requests in
+ *		  flight (the next page of a shard, other shards) while it converts
+ *		  rows.  Timeouts, cancellation, and a wait event while the backend
+ *		  waits on the network.
  *
  * Nothing here raises an error from inside a libcurl callback: the write
- * callback records a failure and returns, and the outcome is reported after
- * curl_easy_perform returns.  The handle and the response buffer are freed
- * by a reset callback of the memory context that owns them, so an ERROR
- * anywhere in the scan leaks neither.
+ * callback records a failure and returns, and the outcome is reported by
+ * ddb_http_finish.  Handles and response buffers are freed by a reset
+ * callback of the memory context that owns them, so an ERROR anywhere in
+ * the scan leaks neither.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,20 +26,38 @@
 
 #include "ddbstream_fdw.h"
 
-struct DdbHttp
+/* One request: an easy handle, its headers and its response body. */
+struct DdbHttpCall
 {
+	DdbHttp    *http;
 	CURL	   *curl;
+	struct curl_slist *headers;
 	char	   *buf;			/* response body, malloc'd, grown as needed */
 	size_t		len;
 	size_t		cap;
 	bool		out_of_memory;
+	bool		added;			/* in the multi handle */
+	bool		done;
+	CURLcode	code;
 	char		errbuf[CURL_ERROR_SIZE];
+	DdbHttpCall *next;			/* in http->calls */
+	bool		free;			/* may be reused */
+};
+
+/* The requests of one scan, sent and received together by a multi handle. */
+struct DdbHttp
+{
+	CURLM	   *multi;
+	int			connect_timeout_ms;
+	int			request_timeout_ms;
+	DdbHttpCall *calls;			/* every call made, for reuse and cleanup */
+	MemoryContext cxt;
 	MemoryContextCallback cleanup;
 };
 
+static DdbHttpCall *get_call(DdbHttp *http);
 static size_t write_body(char *data, size_t size, size_t nmemb, void *arg);
-static int	check_interrupts(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-							 curl_off_t ultotal, curl_off_t ulnow);
+static void harvest(DdbHttp *http);
 static void http_cleanup(void *arg);
 
 /* Called once from _PG_init. */
@@ -57,31 +78,17 @@ ddb_http_create(int connect_timeout_ms, int request_timeout_ms)
 {
 	DdbHttp    *http = palloc0(sizeof(DdbHttp));
 
-	http->curl = curl_easy_init();
-	if (http->curl == NULL)
+	http->multi = curl_multi_init();
+	if (http->multi == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 				 errmsg("could not create a libcurl handle")));
-
+	http->connect_timeout_ms = connect_timeout_ms;
+	http->request_timeout_ms = request_timeout_ms;
+	http->cxt = CurrentMemoryContext;
 	http->cleanup.func = http_cleanup;
 	http->cleanup.arg = http;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &http->cleanup);
-
-	curl_easy_setopt(http->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(http->curl, CURLOPT_ERRORBUFFER, http->errbuf);
-	curl_easy_setopt(http->curl, CURLOPT_CONNECTTIMEOUT_MS, (long) connect_timeout_ms);
-	curl_easy_setopt(http->curl, CURLOPT_TIMEOUT_MS, (long) request_timeout_ms);
-	curl_easy_setopt(http->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(http->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(http->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(http->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(http->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(http->curl, CURLOPT_USERAGENT, "ddbstream_fdw/" DDBSTREAM_FDW_VERSION);
-	curl_easy_setopt(http->curl, CURLOPT_WRITEFUNCTION, write_body);
-	curl_easy_setopt(http->curl, CURLOPT_WRITEDATA, http);
-	curl_easy_setopt(http->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(http->curl, CURLOPT_XFERINFOFUNCTION, check_interrupts);
-	curl_easy_setopt(http->curl, CURLOPT_XFERINFODATA, http);
 	return http;
 }
 
@@ -89,120 +96,207 @@ static void
 http_cleanup(void *arg)
 {
 	DdbHttp    *http = (DdbHttp *) arg;
+	DdbHttpCall *call;
 
-	if (http->curl)
-		curl_easy_cleanup(http->curl);
-	http->curl = NULL;
-	free(http->buf);
-	http->buf = NULL;
+	for (call = http->calls; call; call = call->next)
+	{
+		if (call->added)
+			curl_multi_remove_handle(http->multi, call->curl);
+		if (call->curl)
+			curl_easy_cleanup(call->curl);
+		call->curl = NULL;
+		curl_slist_free_all(call->headers);
+		call->headers = NULL;
+		free(call->buf);
+		call->buf = NULL;
+	}
+	if (http->multi)
+		curl_multi_cleanup(http->multi);
+	http->multi = NULL;
+}
+
+/* A free call, its easy handle set up once; connections are shared. */
+static DdbHttpCall *
+get_call(DdbHttp *http)
+{
+	DdbHttpCall *call;
+
+	for (call = http->calls; call; call = call->next)
+		if (call->free)
+			break;
+	if (call == NULL)
+	{
+		call = MemoryContextAllocZero(http->cxt, sizeof(DdbHttpCall));
+		call->http = http;
+		call->curl = curl_easy_init();
+		if (call->curl == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+					 errmsg("could not create a libcurl handle")));
+		call->next = http->calls;
+		http->calls = call;
+
+		curl_easy_setopt(call->curl, CURLOPT_PRIVATE, call);
+		curl_easy_setopt(call->curl, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(call->curl, CURLOPT_ERRORBUFFER, call->errbuf);
+		curl_easy_setopt(call->curl, CURLOPT_CONNECTTIMEOUT_MS, (long) http->connect_timeout_ms);
+		curl_easy_setopt(call->curl, CURLOPT_TIMEOUT_MS, (long) http->request_timeout_ms);
+		curl_easy_setopt(call->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+		curl_easy_setopt(call->curl, CURLOPT_FOLLOWLOCATION, 0L);
+		curl_easy_setopt(call->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(call->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(call->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+		curl_easy_setopt(call->curl, CURLOPT_USERAGENT, "ddbstream_fdw/" DDBSTREAM_FDW_VERSION);
+		curl_easy_setopt(call->curl, CURLOPT_WRITEFUNCTION, write_body);
+		curl_easy_setopt(call->curl, CURLOPT_WRITEDATA, call);
+	}
+	call->free = false;
+	call->done = false;
+	call->len = 0;
+	call->out_of_memory = false;
+	call->errbuf[0] = '\0';
+	call->code = CURLE_OK;
+	return call;
 }
 
 static size_t
 write_body(char *data, size_t size, size_t nmemb, void *arg)
 {
-	DdbHttp    *http = (DdbHttp *) arg;
+	DdbHttpCall *call = (DdbHttpCall *) arg;
 	size_t		n = size * nmemb;
 
-	if (http->len + n + 1 > http->cap)
+	if (call->len + n + 1 > call->cap)
 	{
-		size_t		newcap = Max(http->cap * 2, http->len + n + 1);
+		size_t		newcap = Max(call->cap * 2, call->len + n + 1);
 		char	   *newbuf;
 
 		newcap = Max(newcap, 64 * 1024);
-		newbuf = realloc(http->buf, newcap);
+		newbuf = realloc(call->buf, newcap);
 		if (newbuf == NULL)
 		{
-			http->out_of_memory = true;
+			call->out_of_memory = true;
 			return 0;			/* makes libcurl fail with CURLE_WRITE_ERROR */
 		}
-		http->buf = newbuf;
-		http->cap = newcap;
+		call->buf = newbuf;
+		call->cap = newcap;
 	}
-	memcpy(http->buf + http->len, data, n);
-	http->len += n;
-	http->buf[http->len] = '\0';
+	memcpy(call->buf + call->len, data, n);
+	call->len += n;
+	call->buf[call->len] = '\0';
 	return n;
 }
 
 /*
- * Abort the transfer when a cancel or termination is pending and may be
- * processed now.  Other interrupts (catchup, barriers) are processed by the
- * CHECK_FOR_INTERRUPTS between requests and need not abort a request.
+ * Start a POST of body to url with the given header lines ("Name: value"),
+ * and send what can be sent now; the response is received while the caller
+ * does other work (ddb_http_pump) or waits for it (ddb_http_finish).
  */
-static int
-check_interrupts(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-				 curl_off_t ultotal, curl_off_t ulnow)
+DdbHttpCall *
+ddb_http_start(DdbHttp *http, const char *url, const char *const *headers,
+			   int nheaders, const char *body, size_t body_len)
 {
-	return (QueryCancelPending || ProcDiePending) &&
-		INTERRUPTS_CAN_BE_PROCESSED() ? 1 : 0;
-}
-
-/*
- * POST body to url with the given header lines ("Name: value").  Transport
- * failures are returned in res->error, not raised, so the caller can name
- * the operation and decide whether to retry.  A pending cancel is raised
- * here as the ordinary query-cancel error.
- */
-void
-ddb_http_post(DdbHttp *http, const char *url, const char *const *headers,
-			  int nheaders, const char *body, size_t body_len,
-			  DdbHttpResult *res)
-{
-	struct curl_slist *list = NULL;
-	CURLcode	code;
-	instr_time	start,
-				elapsed;
+	DdbHttpCall *call = get_call(http);
 	int			i;
 
-	memset(res, 0, sizeof(*res));
 	for (i = 0; i < nheaders; i++)
 	{
-		struct curl_slist *next = curl_slist_append(list, headers[i]);
+		struct curl_slist *next = curl_slist_append(call->headers, headers[i]);
 
 		if (next == NULL)
-		{
-			curl_slist_free_all(list);
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 					 errmsg("out of memory building an HTTP request")));
-		}
-		list = next;
+		call->headers = next;
 	}
+	curl_easy_setopt(call->curl, CURLOPT_URL, url);
+	curl_easy_setopt(call->curl, CURLOPT_HTTPHEADER, call->headers);
+	curl_easy_setopt(call->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+	curl_easy_setopt(call->curl, CURLOPT_COPYPOSTFIELDS, body);
+	if (curl_multi_add_handle(http->multi, call->curl) != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("could not start an HTTP request")));
+	call->added = true;
+	ddb_http_pump(http);
+	return call;
+}
 
-	http->len = 0;
-	http->out_of_memory = false;
-	http->errbuf[0] = '\0';
-	curl_easy_setopt(http->curl, CURLOPT_URL, url);
-	curl_easy_setopt(http->curl, CURLOPT_HTTPHEADER, list);
-	curl_easy_setopt(http->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(http->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+/* Move every request along as far as it can go without waiting. */
+void
+ddb_http_pump(DdbHttp *http)
+{
+	int			running;
 
+	(void) curl_multi_perform(http->multi, &running);
+	harvest(http);
+}
+
+/* Mark the requests that have ended. */
+static void
+harvest(DdbHttp *http)
+{
+	CURLMsg    *msg;
+	int			left;
+
+	while ((msg = curl_multi_info_read(http->multi, &left)) != NULL)
+	{
+		DdbHttpCall *call = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &call);
+		call->code = msg->data.result;
+		call->done = true;
+		curl_multi_remove_handle(http->multi, call->curl);
+		call->added = false;
+	}
+}
+
+/*
+ * Wait for a request to end, and report how.  Transport failures are
+ * returned in res->error, not raised, so the caller can name the operation
+ * and decide whether to retry.  A cancel or a statement timeout is raised
+ * while waiting, as the ordinary error.  res->body stays valid until the
+ * call is released.
+ */
+void
+ddb_http_finish(DdbHttp *http, DdbHttpCall *call, DdbHttpResult *res)
+{
+	instr_time	start,
+				elapsed;
+
+	memset(res, 0, sizeof(*res));
 	INSTR_TIME_SET_CURRENT(start);
+	ddb_http_pump(http);
 	pgstat_report_wait_start(PG_WAIT_EXTENSION);
-	code = curl_easy_perform(http->curl);
+	while (!call->done)
+	{
+		if (INTERRUPTS_PENDING_CONDITION())
+		{
+			pgstat_report_wait_end();
+			CHECK_FOR_INTERRUPTS();
+			pgstat_report_wait_start(PG_WAIT_EXTENSION);
+		}
+		/* wakes up at network activity; the timeout bounds cancel latency */
+		(void) curl_multi_poll(http->multi, NULL, 0, 10, NULL);
+		ddb_http_pump(http);
+	}
 	pgstat_report_wait_end();
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
 	res->elapsed_ms = INSTR_TIME_GET_MILLISEC(elapsed);
 
-	curl_easy_setopt(http->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(list);
-
-	if (code == CURLE_ABORTED_BY_CALLBACK)
-	{
-		CHECK_FOR_INTERRUPTS();
-		res->error = "the request was interrupted";
-		return;
-	}
-	if (http->out_of_memory)
+	if (call->out_of_memory)
 	{
 		res->error = "out of memory receiving the response";
 		return;
 	}
-	if (code != CURLE_OK)
+	if (call->code != CURLE_OK)
 	{
+		CURLcode	code = call->code;
+
 		res->error = curl_easy_strerror(code);
-		res->error_detail = http->errbuf[0] ? pstrdup(http->errbuf) : NULL;
+		res->error_detail = call->errbuf[0] ? pstrdup(call->errbuf) : NULL;
 		/* refused, reset, timed out, cut short: the network, not the request */
 		res->retryable = (code == CURLE_COULDNT_CONNECT ||
 						  code == CURLE_OPERATION_TIMEDOUT ||
@@ -214,7 +308,31 @@ ddb_http_post(DdbHttp *http, const char *url, const char *const *headers,
 						  code == CURLE_HTTP2_STREAM);
 		return;
 	}
-	curl_easy_getinfo(http->curl, CURLINFO_RESPONSE_CODE, &res->status);
-	res->body = http->buf ? http->buf : "";
-	res->body_len = http->len;
+	curl_easy_getinfo(call->curl, CURLINFO_RESPONSE_CODE, &res->status);
+	res->body = call->buf ? call->buf : "";
+	res->body_len = call->len;
+}
+
+/* Has the request ended (ddb_http_finish would not wait)? */
+bool
+ddb_http_done(DdbHttpCall *call)
+{
+	return call->done;
+}
+
+/*
+ * Done with a call: an unfinished request is abandoned (its connection
+ * closed), and the handle is kept for the next request.
+ */
+void
+ddb_http_release(DdbHttp *http, DdbHttpCall *call)
+{
+	if (call->added)
+		curl_multi_remove_handle(http->multi, call->curl);
+	call->added = false;
+	curl_easy_setopt(call->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(call->headers);
+	call->headers = NULL;
+	call->len = 0;
+	call->free = true;
 }

@@ -42,6 +42,7 @@ typedef struct DdbEndpoint
 
 struct DdbClient
 {
+	MemoryContext cxt;			/* the scan's: requests in flight live here */
 	DdbHttp    *http;
 	DdbEndpoint endpoints[2];	/* indexed by DdbApi */
 	const char *region;
@@ -57,6 +58,12 @@ static void parse_endpoint(const char *url, DdbEndpoint *endpoint);
 
 static cJSON *ddb_request(DdbClient *client, DdbApi api, const char *op,
 						  cJSON *body, DdbAwsError *aws_error, int flags);
+static DdbPending *request_start(DdbClient *client, DdbApi api, const char *op,
+								 cJSON *body, int flags);
+static cJSON *request_finish(DdbClient *client, DdbPending *p,
+							 DdbAwsError *aws_error);
+static void pending_free(DdbPending *p);
+
 static void parse_aws_error(long status, const char *body, size_t len,
 							DdbAwsError *err);
 static void raise_invalid_response(DdbApi api, const char *op,
@@ -70,6 +77,7 @@ ddb_client_create(const DdbStreamOptions *opts, const DdbCredentials *creds,
 {
 	DdbClient  *client = palloc0(sizeof(DdbClient));
 
+	client->cxt = CurrentMemoryContext;
 	client->http = ddb_http_create(opts->connect_timeout_ms,
 								   opts->request_timeout_ms);
 	parse_endpoint(opts->endpoint, &client->endpoints[DDB_API_DYNAMODB]);
@@ -151,13 +159,28 @@ typedef struct DdbFailure
 	DdbAwsError aws;
 } DdbFailure;
 
-/*
- * Sign and send one request.
- */
-static DdbAttempt
-ddb_attempt(DdbClient *client, DdbApi api, const char *op, const char *payload,
-			size_t payload_len, cJSON **json, DdbFailure *failure)
+static DdbAttempt judge_response(DdbClient *client, const DdbHttpResult *res,
+								 cJSON **json, DdbFailure *failure);
+
+/* A request in flight, with what it takes to send it again. */
+struct DdbPending
 {
+	DdbApi		api;
+	const char *op;
+	char	   *payload;		/* in client->cxt */
+	size_t		payload_len;
+	int			flags;
+	DdbHttpCall *call;
+};
+
+/*
+ * Sign one attempt of a request and start sending it.
+ */
+static void
+send_attempt(DdbClient *client, DdbPending *p)
+{
+	DdbApi		api = p->api;
+	const char *op = p->op;
 	DdbEndpoint *endpoint = &client->endpoints[api];
 	char		amz_date[17];
 	char		authorization[1024];
@@ -166,11 +189,8 @@ ddb_attempt(DdbClient *client, DdbApi api, const char *op, const char *payload,
 	int			nsign = 0;
 	const char *lines[8];
 	int			nlines = 0;
-	DdbHttpResult res;
 	SigV4Request req;
-	const char *nul;
 
-	memset(failure, 0, sizeof(*failure));
 	target = psprintf("%s.%s",
 					  api == DDB_API_STREAMS ? "DynamoDBStreams_20120810" : "DynamoDB_20120810",
 					  op);
@@ -189,8 +209,8 @@ ddb_attempt(DdbClient *client, DdbApi api, const char *op, const char *payload,
 	req.query = "";
 	req.headers = sign;
 	req.nheaders = nsign;
-	req.payload = (const unsigned char *) payload;
-	req.payload_len = payload_len;
+	req.payload = (const unsigned char *) p->payload;
+	req.payload_len = p->payload_len;
 	req.region = client->region;
 	req.service = "dynamodb";	/* for both APIs, never "streams.dynamodb" */
 	req.amz_date = amz_date;
@@ -210,9 +230,36 @@ ddb_attempt(DdbClient *client, DdbApi api, const char *op, const char *payload,
 		lines[nlines++] = psprintf("X-Amz-Security-Token: %s", client->creds.session_token);
 	lines[nlines++] = "Expect:";
 
-	ddb_http_post(client->http, endpoint->url, lines, nlines,
-				  payload, payload_len, &res);
+	p->call = ddb_http_start(client->http, endpoint->url, lines, nlines,
+							 p->payload, p->payload_len);
 	explicit_bzero(authorization, sizeof(authorization));
+}
+
+/*
+ * Wait for an attempt's answer and judge it.  The parsed body is allocated
+ * in CurrentMemoryContext.
+ */
+static DdbAttempt
+receive_attempt(DdbClient *client, DdbPending *p, cJSON **json,
+				DdbFailure *failure)
+{
+	DdbHttpResult res;
+	DdbAttempt	outcome;
+
+	memset(failure, 0, sizeof(*failure));
+	ddb_http_finish(client->http, p->call, &res);
+	outcome = judge_response(client, &res, json, failure);
+	ddb_http_release(client->http, p->call);
+	p->call = NULL;
+	return outcome;
+}
+
+static DdbAttempt
+judge_response(DdbClient *client, const DdbHttpResult *res_in, cJSON **json,
+			   DdbFailure *failure)
+{
+	DdbHttpResult res = *res_in;
+	const char *nul;
 
 	client->stats->network_ms += res.elapsed_ms;
 	client->stats->bytes_received += res.body_len;
@@ -298,8 +345,37 @@ static cJSON *
 ddb_request(DdbClient *client, DdbApi api, const char *op, cJSON *body,
 			DdbAwsError *aws_error, int flags)
 {
-	char	   *payload = cJSON_PrintUnformatted(body);
-	size_t		payload_len = strlen(payload);
+	return request_finish(client, request_start(client, api, op, body, flags),
+						  aws_error);
+}
+
+/* Start the first attempt of a request; request_finish waits for it. */
+static DdbPending *
+request_start(DdbClient *client, DdbApi api, const char *op, cJSON *body,
+			  int flags)
+{
+	MemoryContext old = MemoryContextSwitchTo(client->cxt);
+	DdbPending *p = palloc0(sizeof(DdbPending));
+
+	p->api = api;
+	p->op = op;
+	p->flags = flags;
+	p->payload = cJSON_PrintUnformatted(body);
+	p->payload_len = strlen(p->payload);
+	MemoryContextSwitchTo(old);
+	send_attempt(client, p);
+	return p;
+}
+
+/*
+ * Wait for a started request, retrying as ddb_request says, and free it.
+ */
+static cJSON *
+request_finish(DdbClient *client, DdbPending *p, DdbAwsError *aws_error)
+{
+	int			flags = p->flags;
+	DdbApi		api = p->api;
+	const char *op = p->op;
 	int			attempt;
 
 	for (attempt = 1;; attempt++)
@@ -308,15 +384,21 @@ ddb_request(DdbClient *client, DdbApi api, const char *op, cJSON *body,
 		DdbFailure	failure;
 		DdbAttempt	outcome;
 
-		outcome = ddb_attempt(client, api, op, payload, payload_len, &json, &failure);
+		if (attempt > 1)
+			send_attempt(client, p);
+		outcome = receive_attempt(client, p, &json, &failure);
 		if (outcome == DDB_ATTEMPT_OK)
+		{
+			pending_free(p);
 			return json;
+		}
 
 		failure.aws.attempts = attempt;
 		if (outcome == DDB_ATTEMPT_AWS_ERROR && aws_error &&
 			(flags & DDB_REQUEST_5XX_AT_ONCE) && failure.aws.status >= 500)
 		{
 			*aws_error = failure.aws;
+			pending_free(p);
 			return NULL;
 		}
 		if (failure.retryable && attempt <= client->max_retries)
@@ -329,6 +411,7 @@ ddb_request(DdbClient *client, DdbApi api, const char *op, cJSON *body,
 		if (outcome == DDB_ATTEMPT_AWS_ERROR && aws_error)
 		{
 			*aws_error = failure.aws;
+			pending_free(p);
 			return NULL;
 		}
 		if (outcome == DDB_ATTEMPT_AWS_ERROR)
@@ -350,6 +433,13 @@ ddb_request(DdbClient *client, DdbApi api, const char *op, cJSON *body,
 				 errmsg("%s %s returned an invalid response", api_name(api), op),
 				 errdetail_internal("%s", failure.what)));
 	}
+}
+
+static void
+pending_free(DdbPending *p)
+{
+	pfree(p->payload);
+	pfree(p);
 }
 
 /*
@@ -615,6 +705,16 @@ char *
 ddb_get_shard_iterator(DdbClient *client, const char *stream_arn,
 					   const DdbShardTask *task, DdbAwsError *aws_error)
 {
+	return ddb_get_shard_iterator_finish(client,
+										 ddb_get_shard_iterator_start(client, stream_arn, task),
+										 aws_error);
+}
+
+/* Start a GetShardIterator request; finish it with the function below. */
+DdbPending *
+ddb_get_shard_iterator_start(DdbClient *client, const char *stream_arn,
+							 const DdbShardTask *task)
+{
 	static const char *const type_names[] = {
 		[DDB_START_TRIM_HORIZON] = "TRIM_HORIZON",
 		[DDB_START_LATEST] = "LATEST",
@@ -628,9 +728,7 @@ ddb_get_shard_iterator(DdbClient *client, const char *stream_arn,
 	bool		by_number = (task->start == DDB_START_AT_SEQUENCE_NUMBER ||
 							 task->start == DDB_START_AFTER_SEQUENCE_NUMBER);
 	cJSON	   *body = cJSON_CreateObject();
-	cJSON	   *response;
-	const char *iterator;
-	char	   *result;
+	DdbPending *p;
 
 	cJSON_AddStringToObject(body, "StreamArn", stream_arn);
 	cJSON_AddStringToObject(body, "ShardId", task->shard->shard_id);
@@ -638,8 +736,30 @@ ddb_get_shard_iterator(DdbClient *client, const char *stream_arn,
 	if (by_number)
 		cJSON_AddStringToObject(body, "SequenceNumber", task->start_seq);
 	client->stats->requests_get_shard_iterator++;
-	response = ddb_request(client, DDB_API_STREAMS, "GetShardIterator", body,
-						   aws_error, by_number ? DDB_REQUEST_5XX_AT_ONCE : 0);
+	p = request_start(client, DDB_API_STREAMS, "GetShardIterator", body,
+					  by_number ? DDB_REQUEST_5XX_AT_ONCE : 0);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return p;
+}
+
+/*
+ * The shard iterator, in CurrentMemoryContext.  With aws_error, an AWS error
+ * response is returned there (with NULL) instead of raised.
+ */
+char *
+ddb_get_shard_iterator_finish(DdbClient *client, DdbPending *p,
+							  DdbAwsError *aws_error)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "ddbstream_fdw request",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	cJSON	   *response;
+	const char *iterator;
+	char	   *result;
+
+	response = request_finish(client, p, aws_error);
 	if (response == NULL)
 	{
 		MemoryContextSwitchTo(old);
@@ -668,16 +788,41 @@ cJSON *
 ddb_get_records(DdbClient *client, const char *iterator, int limit,
 				char **next_iterator, DdbAwsError *aws_error)
 {
+	return ddb_get_records_finish(client,
+								  ddb_get_records_start(client, iterator, limit),
+								  next_iterator, aws_error);
+}
+
+/* Start a GetRecords request; finish it with the function below. */
+DdbPending *
+ddb_get_records_start(DdbClient *client, const char *iterator, int limit)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "ddbstream_fdw request",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 	cJSON	   *body = cJSON_CreateObject();
-	cJSON	   *response;
-	cJSON	   *records;
-	const char *next;
+	DdbPending *p;
 
 	cJSON_AddStringToObject(body, "ShardIterator", iterator);
 	cJSON_AddNumberToObject(body, "Limit", limit);
 	client->stats->requests_get_records++;
-	response = ddb_request(client, DDB_API_STREAMS, "GetRecords", body,
-						   aws_error, 0);
+	p = request_start(client, DDB_API_STREAMS, "GetRecords", body, 0);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return p;
+}
+
+/* As ddb_get_records, for a request started by ddb_get_records_start. */
+cJSON *
+ddb_get_records_finish(DdbClient *client, DdbPending *p, char **next_iterator,
+					   DdbAwsError *aws_error)
+{
+	cJSON	   *response;
+	cJSON	   *records;
+	const char *next;
+
+	response = request_finish(client, p, aws_error);
 	if (response == NULL)
 		return NULL;
 	records = cJSON_GetObjectItemCaseSensitive(response, "Records");
@@ -686,4 +831,27 @@ ddb_get_records(DdbClient *client, const char *iterator, int limit,
 	next = json_string(response, "NextShardIterator");
 	*next_iterator = next ? (char *) next : NULL;
 	return records;
+}
+
+/* Is the request's answer in, so that finishing it would not wait? */
+bool
+ddb_pending_ready(DdbClient *client, DdbPending *p)
+{
+	return ddb_http_done(p->call);
+}
+
+/* Abandon a request in flight. */
+void
+ddb_pending_cancel(DdbClient *client, DdbPending *p)
+{
+	if (p->call)
+		ddb_http_release(client->http, p->call);
+	pending_free(p);
+}
+
+/* Let the requests in flight go on receiving while rows are converted. */
+void
+ddb_client_pump(DdbClient *client)
+{
+	ddb_http_pump(client->http);
 }

@@ -71,6 +71,24 @@ typedef struct DdbRelInfo
 	int			ncolumns;
 } DdbRelInfo;
 
+/*
+ * A shard being read.  A scan reads up to max_concurrency shards at once,
+ * each with at most one request in flight; rows are returned from the first
+ * of them (the head) only, so they keep the order of the tasks.
+ */
+typedef struct DdbSlot
+{
+	DdbShardTask *task;
+	DdbPending *pending;		/* request in flight, or NULL */
+	bool		pending_iterator;	/* it is a GetShardIterator */
+	bool		has_iterator;	/* GetShardIterator has answered */
+	char	   *iterator;		/* next iterator; NULL once nothing is left */
+	int			empty_pages;	/* consecutive empty pages */
+	long		shard_records;	/* records received from the shard */
+	char	   *last_seq;		/* sequence number of the last of them */
+	bool		exhausted;		/* the shard is closed and read to its end */
+} DdbSlot;
+
 struct DdbScanState
 {
 	DdbStreamOptions opts;
@@ -96,13 +114,10 @@ struct DdbScanState
 	char	   *stream_arn;
 	List	   *shards;			/* DdbShard, as DescribeStream listed them */
 	List	   *tasks;			/* DdbShardTask, in lineage order */
-	int			next_task;
-	DdbShardTask *task;			/* shard being read */
-	char	   *iterator;		/* next iterator of that shard, NULL when done */
-	int			empty_pages;	/* consecutive empty pages of that shard */
-	long		shard_records;	/* records received from that shard */
-	char	   *shard_last_seq; /* sequence number of the last of them */
-	bool		shard_exhausted;	/* that shard is closed and read to its end */
+	int			next_task;		/* the next task to start reading */
+	List	   *slots;			/* DdbSlot: the shards being read, in order */
+	DdbSlot    *slot;			/* the first of them: rows come from it */
+	DdbShardTask *task;			/* its task */
 	const char *returned_seq;	/* of the last row returned (in page_cxt) */
 	double		scan_start;		/* epoch seconds, rounded down */
 	cJSON	   *next_record;	/* next record of the current page */
@@ -140,15 +155,20 @@ static bool fetch_next_page(DdbScanState *st);
 static void finish_task(DdbScanState *st);
 static void remember_position(DdbScanState *st);
 static void save_positions(DdbScanState *st);
-static void start_shard(DdbScanState *st, DdbShardTask *task);
+static void fill_window(DdbScanState *st);
+static void start_slot(DdbScanState *st, DdbShardTask *task);
+static void finish_iterator(DdbScanState *st, DdbSlot *slot);
+static void start_records(DdbScanState *st, DdbSlot *slot, int limit);
+static void progress_others(DdbScanState *st);
+static int	records_to_ask(DdbScanState *st, int ahead);
 static bool record_wanted(DdbScanState *st, cJSON *record);
 static void end_shard(DdbScanState *st);
-static void reacquire_iterator(DdbScanState *st, DdbShardStart start,
-							   const char *seq);
-static void handle_trimmed(DdbScanState *st, const char *op,
+static void reacquire_iterator(DdbScanState *st, DdbSlot *slot,
+							   DdbShardStart start, const char *seq);
+static void handle_trimmed(DdbScanState *st, DdbSlot *slot, const char *op,
 						   const DdbAwsError *err);
-static bool shard_caught_up(DdbScanState *st, cJSON *records, int nrecords,
-							const char *next_iterator);
+static bool shard_caught_up(DdbScanState *st, DdbSlot *slot, cJSON *records,
+							int nrecords, const char *next_iterator);
 static const char *record_seq(cJSON *record);
 static void conversion_error_context(void *arg);
 static void *cjson_palloc(size_t size);
@@ -514,6 +534,9 @@ ddbIterateForeignScan(ForeignScanState *node)
 	st->returned++;
 	if (st->opts.consumer)
 		st->returned_seq = record_seq(record);
+	/* pages requested ahead come in while rows are converted */
+	if ((st->returned & 63) == 0)
+		ddb_client_pump(st->client);
 
 	MemoryContextReset(st->row_cxt);
 	old = MemoryContextSwitchTo(st->row_cxt);
@@ -567,6 +590,11 @@ next_wanted_record(DdbScanState *st)
 /*
  * Get the next non-empty page of records into st->next_record, moving on to
  * the next shard when one is finished.  False when every shard is done.
+ *
+ * While the rows of a page are returned, the shard's next page is already
+ * requested, and up to max_concurrency - 1 later shards have their first
+ * page requested too (a child only once its parent is done): the scan waits
+ * for the network only when the answer it needs is not in yet.
  */
 static bool
 fetch_next_page(DdbScanState *st)
@@ -576,34 +604,45 @@ fetch_next_page(DdbScanState *st)
 	for (;;)
 	{
 		MemoryContext old;
+		DdbSlot    *slot;
+		DdbPending *pending;
 		cJSON	   *records;
 		char	   *next_iterator;
 		int			nrecords;
-		int			limit;
+		int			ask;
 		DdbAwsError err;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!st->started)
 			start_scan(st);
 
-		if (st->iterator == NULL)
-		{
-			finish_task(st);
-			if (st->next_task >= list_length(st->tasks))
-				return false;
-			start_shard(st, (DdbShardTask *) list_nth(st->tasks, st->next_task++));
-		}
+		fill_window(st);
+		slot = st->slot;
+		if (slot == NULL)
+			return false;
 
-		/* Ask for no more records than a pushed LIMIT still needs. */
-		limit = st->opts.page_size;
-		if (st->limit >= 0 && st->limit - st->returned < limit)
-			limit = (int) Max(st->limit - st->returned, 1);
+		if (slot->pending == NULL && slot->has_iterator && slot->iterator == NULL)
+		{
+			/* the head shard is done: on to the next one */
+			finish_task(st);
+			st->slots = list_delete_first(st->slots);
+			pfree(slot);
+			continue;
+		}
+		if (slot->pending == NULL)
+			start_records(st, slot, Max(records_to_ask(st, 0), 1));
+		if (slot->pending_iterator)
+		{
+			finish_iterator(st, slot);
+			continue;
+		}
 
 		remember_position(st);
 		MemoryContextReset(st->page_cxt);
 		old = MemoryContextSwitchTo(st->page_cxt);
-		records = ddb_get_records(st->client, st->iterator, limit,
-								  &next_iterator, &err);
+		pending = slot->pending;
+		slot->pending = NULL;
+		records = ddb_get_records_finish(st->client, pending, &next_iterator, &err);
 		MemoryContextSwitchTo(old);
 		if (records == NULL)
 		{
@@ -616,14 +655,14 @@ fetch_next_page(DdbScanState *st)
 				 * started if none: no duplicate, no gap.
 				 */
 				st->stats.retries++;
-				if (st->shard_last_seq)
-					reacquire_iterator(st, DDB_START_AFTER_SEQUENCE_NUMBER,
-									   ddb_seq_pad(st->shard_last_seq));
+				if (slot->last_seq)
+					reacquire_iterator(st, slot, DDB_START_AFTER_SEQUENCE_NUMBER,
+									   ddb_seq_pad(slot->last_seq));
 				else
-					reacquire_iterator(st, st->task->start, st->task->start_seq);
+					reacquire_iterator(st, slot, slot->task->start, slot->task->start_seq);
 			}
 			else if (strcmp(err.type, "TrimmedDataAccessException") == 0)
-				handle_trimmed(st, "GetRecords", &err);
+				handle_trimmed(st, slot, "GetRecords", &err);
 			else
 				ddb_raise_aws_error("DynamoDB Streams", "GetRecords", &err, err.attempts);
 			continue;
@@ -632,21 +671,31 @@ fetch_next_page(DdbScanState *st)
 
 		nrecords = cJSON_GetArraySize(records);
 		st->stats.records += nrecords;
-		st->empty_pages = (nrecords == 0) ? st->empty_pages + 1 : 0;
+		slot->empty_pages = (nrecords == 0) ? slot->empty_pages + 1 : 0;
 
-		pfree(st->iterator);
-		st->iterator = NULL;
-		if (!shard_caught_up(st, records, nrecords, next_iterator))
-			st->iterator = MemoryContextStrdup(st->scan_cxt, next_iterator);
-		st->shard_records += nrecords;
+		pfree(slot->iterator);
+		slot->iterator = NULL;
+		if (!shard_caught_up(st, slot, records, nrecords, next_iterator))
+			slot->iterator = MemoryContextStrdup(st->scan_cxt, next_iterator);
+		slot->shard_records += nrecords;
 		if (nrecords > 0)
 		{
 			/* where to go on from if the next iterator expires */
-			if (st->shard_last_seq)
-				pfree(st->shard_last_seq);
-			st->shard_last_seq =
+			if (slot->last_seq)
+				pfree(slot->last_seq);
+			slot->last_seq =
 				MemoryContextStrdup(st->scan_cxt,
 									record_seq(cJSON_GetArrayItem(records, nrecords - 1)));
+		}
+
+		/* the shard's next page is on its way while this one is returned */
+		ask = records_to_ask(st, nrecords);
+		if (slot->iterator && ask > 0)
+			start_records(st, slot, ask);
+		progress_others(st);
+
+		if (nrecords > 0)
+		{
 			st->next_record = records->child;
 			return true;
 		}
@@ -654,7 +703,105 @@ fetch_next_page(DdbScanState *st)
 }
 
 /*
- * Get an iterator for the shard where its task says.
+ * How many records the next GetRecords of the head shard should ask for,
+ * with "ahead" records received but not yet returned: a page, or no more
+ * than a pushed LIMIT still needs (0 for none).
+ */
+static int
+records_to_ask(DdbScanState *st, int ahead)
+{
+	long		left;
+
+	if (st->limit < 0)
+		return st->opts.page_size;
+	left = st->limit - st->returned - ahead;
+	return (int) Max(Min(left, st->opts.page_size), 0);
+}
+
+/*
+ * Start reading the next tasks, up to max_concurrency shards at once (one
+ * under a pushed LIMIT: later shards may not be needed).  A shard whose
+ * parent is still being read waits: children only after their parent.
+ */
+static void
+fill_window(DdbScanState *st)
+{
+	int			width = st->limit >= 0 ? 1 : st->opts.max_concurrency;
+
+	while (list_length(st->slots) < width &&
+		   st->next_task < list_length(st->tasks))
+	{
+		DdbShardTask *task = (DdbShardTask *) list_nth(st->tasks, st->next_task);
+		const char *parent = task->shard->parent_shard_id;
+		bool		parent_active = false;
+		ListCell   *lc;
+
+		foreach(lc, st->slots)
+			if (parent &&
+				strcmp(((DdbSlot *) lfirst(lc))->task->shard->shard_id, parent) == 0)
+				parent_active = true;
+		if (parent_active)
+			break;
+		st->next_task++;
+		start_slot(st, task);
+	}
+	st->slot = st->slots ? (DdbSlot *) linitial(st->slots) : NULL;
+	st->task = st->slot ? st->slot->task : NULL;
+}
+
+/* Begin reading a shard: ask for an iterator where its task says. */
+static void
+start_slot(DdbScanState *st, DdbShardTask *task)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
+	DdbSlot    *slot = palloc0(sizeof(DdbSlot));
+
+	slot->task = task;
+	slot->pending = ddb_get_shard_iterator_start(st->client, st->stream_arn, task);
+	slot->pending_iterator = true;
+	st->slots = lappend(st->slots, slot);
+	st->stats.shards_read++;
+	MemoryContextSwitchTo(old);
+}
+
+/* Ask for the shard's next page. */
+static void
+start_records(DdbScanState *st, DdbSlot *slot, int limit)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
+
+	slot->pending = ddb_get_records_start(st->client, slot->iterator, limit);
+	slot->pending_iterator = false;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The shards after the head: when an iterator has come in, ask for the
+ * shard's first page right away.  Their pages are parsed only when the
+ * shard becomes the head.
+ */
+static void
+progress_others(DdbScanState *st)
+{
+	ListCell   *lc;
+
+	ddb_client_pump(st->client);
+	for_each_from(lc, st->slots, 1)
+	{
+		DdbSlot    *slot = (DdbSlot *) lfirst(lc);
+
+		if (slot->pending && slot->pending_iterator &&
+			ddb_pending_ready(st->client, slot->pending))
+		{
+			finish_iterator(st, slot);
+			if (slot->iterator && slot->pending == NULL)
+				start_records(st, slot, st->opts.page_size);
+		}
+	}
+}
+
+/*
+ * Receive a shard's iterator.
  *
  * A position given by sequence number can be refused with HTTP 500:
  * DynamoDB Local answers InternalFailure for a number past its newest
@@ -664,20 +811,18 @@ fetch_next_page(DdbScanState *st)
  * reading more of the shard.
  */
 static void
-start_shard(DdbScanState *st, DdbShardTask *task)
+finish_iterator(DdbScanState *st, DdbSlot *slot)
 {
 	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
+	DdbShardTask *task = slot->task;
+	DdbPending *pending = slot->pending;
 	DdbAwsError err;
 
-	st->task = task;
-	st->empty_pages = 0;
-	st->shard_records = 0;
-	st->shard_last_seq = NULL;
-	st->shard_exhausted = false;
-	st->stats.shards_read++;
-	st->iterator = ddb_get_shard_iterator(st->client, st->stream_arn, task, &err);
+	slot->pending = NULL;
+	slot->iterator = ddb_get_shard_iterator_finish(st->client, pending, &err);
+	slot->has_iterator = true;
 	MemoryContextSwitchTo(old);
-	if (st->iterator != NULL)
+	if (slot->iterator != NULL)
 		return;
 
 	if (err.status >= 500 && (task->start == DDB_START_AT_SEQUENCE_NUMBER ||
@@ -686,10 +831,10 @@ start_shard(DdbScanState *st, DdbShardTask *task)
 		ereport(DEBUG1,
 				(errmsg_internal("GetShardIterator at sequence number %s failed with %s; reading shard %s from its start",
 								 task->start_seq, err.type, task->shard->shard_id)));
-		reacquire_iterator(st, DDB_START_TRIM_HORIZON, NULL);
+		reacquire_iterator(st, slot, DDB_START_TRIM_HORIZON, NULL);
 	}
 	else if (strcmp(err.type, "TrimmedDataAccessException") == 0)
-		handle_trimmed(st, "GetShardIterator", &err);
+		handle_trimmed(st, slot, "GetShardIterator", &err);
 	else
 		ddb_raise_aws_error("DynamoDB Streams", "GetShardIterator", &err, err.attempts);
 }
@@ -705,8 +850,9 @@ finish_task(DdbScanState *st)
 	if (st->task == NULL)
 		return;
 	remember_position(st);
-	st->task->finished = st->shard_exhausted && !st->task->cut;
+	st->task->finished = st->slot->exhausted && !st->task->cut;
 	st->task = NULL;
+	st->slot = NULL;
 }
 
 /*
@@ -736,16 +882,17 @@ save_positions(DdbScanState *st)
 
 /* A new iterator for the current shard, raising any error. */
 static void
-reacquire_iterator(DdbScanState *st, DdbShardStart start, const char *seq)
+reacquire_iterator(DdbScanState *st, DdbSlot *slot, DdbShardStart start,
+				   const char *seq)
 {
 	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
-	DdbShardTask task = *st->task;
+	DdbShardTask task = *slot->task;
 
 	task.start = start;
 	task.start_seq = seq;
-	if (st->iterator)
-		pfree(st->iterator);
-	st->iterator = ddb_get_shard_iterator(st->client, st->stream_arn, &task, NULL);
+	if (slot->iterator)
+		pfree(slot->iterator);
+	slot->iterator = ddb_get_shard_iterator(st->client, st->stream_arn, &task, NULL);
 	MemoryContextSwitchTo(old);
 }
 
@@ -755,21 +902,22 @@ reacquire_iterator(DdbScanState *st, DdbShardStart start, const char *seq)
  * have been lost and goes on from the oldest record the shard still holds.
  */
 static void
-handle_trimmed(DdbScanState *st, const char *op, const DdbAwsError *err)
+handle_trimmed(DdbScanState *st, DdbSlot *slot, const char *op,
+			   const DdbAwsError *err)
 {
 	if (!st->opts.skip_trimmed)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("DynamoDB Streams %s failed: TrimmedDataAccessException", op),
-				 errdetail_internal("Shard \"%s\": %s", st->task->shard->shard_id,
+				 errdetail_internal("Shard \"%s\": %s", slot->task->shard->shard_id,
 									err->message ? err->message : "no message"),
 				 errhint("The records at this position are older than the stream's 24-hour retention. Read from a later position, or set the table option on_trimmed to 'skip' to go on from the oldest record left.")));
 	ereport(WARNING,
 			(errmsg("stream records may have been lost: the scan's position is older than the stream's retention"),
-			 errdetail_internal("Shard \"%s\": %s", st->task->shard->shard_id,
+			 errdetail_internal("Shard \"%s\": %s", slot->task->shard->shard_id,
 								err->message ? err->message : "no message"),
 			 errhint("Reading goes on from the oldest record left in the shard (on_trimmed 'skip').")));
-	reacquire_iterator(st, DDB_START_TRIM_HORIZON, NULL);
+	reacquire_iterator(st, slot, DDB_START_TRIM_HORIZON, NULL);
 }
 
 /*
@@ -807,11 +955,16 @@ record_wanted(DdbScanState *st, cJSON *record)
 static void
 end_shard(DdbScanState *st)
 {
+	DdbSlot    *slot = st->slot;
+
 	st->task->cut = true;
 	st->next_record = NULL;
-	if (st->iterator)
-		pfree(st->iterator);
-	st->iterator = NULL;
+	if (slot->pending)
+		ddb_pending_cancel(st->client, slot->pending);	/* a page ahead */
+	slot->pending = NULL;
+	if (slot->iterator)
+		pfree(slot->iterator);
+	slot->iterator = NULL;
 }
 
 /*
@@ -832,15 +985,15 @@ end_shard(DdbScanState *st)
  * pages are read through: nothing is skipped.
  */
 static bool
-shard_caught_up(DdbScanState *st, cJSON *records, int nrecords,
+shard_caught_up(DdbScanState *st, DdbSlot *slot, cJSON *records, int nrecords,
 				const char *next_iterator)
 {
-	DdbShard   *shard = st->task->shard;
+	DdbShard   *shard = slot->task->shard;
 	cJSON	   *last = nrecords > 0 ? cJSON_GetArrayItem(records, nrecords - 1) : NULL;
 
 	if (next_iterator == NULL)
 	{
-		st->shard_exhausted = true; /* the shard is closed and read */
+		slot->exhausted = true; /* the shard is closed and read */
 		return true;
 	}
 	if (st->bounds.upper && last != NULL &&
@@ -849,14 +1002,14 @@ shard_caught_up(DdbScanState *st, cJSON *records, int nrecords,
 
 	if (shard->ending_seq)
 	{
-		st->shard_exhausted = last != NULL &&
+		slot->exhausted = last != NULL &&
 			ddb_seq_cmp(record_seq(last), shard->ending_seq) >= 0;
-		return st->shard_exhausted;
+		return slot->exhausted;
 	}
 
 	if (last == NULL)
-		return st->shard_records > 0 ||
-			st->empty_pages >= st->opts.empty_page_limit;
+		return slot->shard_records > 0 ||
+			slot->empty_pages >= st->opts.empty_page_limit;
 	else
 	{
 		cJSON	   *ddb = cJSON_GetObjectItemCaseSensitive(last, "dynamodb");
@@ -915,8 +1068,8 @@ ddbReScanForeignScan(ForeignScanState *node)
 	st->client = NULL;
 	st->tasks = NIL;
 	st->task = NULL;
-	st->iterator = NULL;
-	st->shard_last_seq = NULL;
+	st->slots = NIL;
+	st->slot = NULL;
 	st->returned_seq = NULL;
 	st->shards = NIL;
 	st->next_record = NULL;

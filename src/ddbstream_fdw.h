@@ -50,6 +50,7 @@ typedef struct DdbStreamOptions
 	int			max_retries;
 	int			retry_base_ms;
 	int			retry_max_ms;
+	int			max_concurrency;	/* shards read at once */
 
 	/* foreign table */
 	char	   *table_name;		/* exactly one of table_name and stream_arn */

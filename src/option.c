@@ -35,6 +35,9 @@
 #define DEFAULT_MAX_RETRIES			8
 #define DEFAULT_RETRY_BASE_MS		100
 #define DEFAULT_RETRY_MAX_MS		20000
+/* Shards read at once, each with at most one request in flight. */
+#define DEFAULT_MAX_CONCURRENCY	4
+#define MAX_CONCURRENCY			64
 
 typedef struct DdbOption
 {
@@ -52,6 +55,7 @@ static const DdbOption valid_options[] = {
 	{"max_retries", ForeignServerRelationId},
 	{"retry_base_ms", ForeignServerRelationId},
 	{"retry_max_ms", ForeignServerRelationId},
+	{"max_concurrency", ForeignServerRelationId},
 	/* user mapping */
 	{"access_key_id", UserMappingRelationId},
 	{"secret_access_key", UserMappingRelationId},
@@ -66,6 +70,7 @@ static const DdbOption valid_options[] = {
 	{"empty_page_limit", ForeignTableRelationId},
 	{"on_trimmed", ForeignTableRelationId},
 	{"consumer", ForeignTableRelationId},
+	{"max_concurrency", ForeignTableRelationId},
 	/* column */
 	{"field", AttributeRelationId},
 	{"attribute", AttributeRelationId},
@@ -137,6 +142,8 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 			(void) check_int(def, 1, 3600 * 1000);
 		else if (strcmp(name, "max_retries") == 0)
 			(void) check_int(def, 0, 100);
+		else if (strcmp(name, "max_concurrency") == 0)
+			(void) check_int(def, 1, MAX_CONCURRENCY);
 		else if (strcmp(name, "retry_base_ms") == 0 ||
 				 strcmp(name, "retry_max_ms") == 0)
 			(void) check_int(def, 1, 600000);
@@ -542,6 +549,7 @@ resolve_options(ForeignServer *server, List *table_options,
 	opts->max_retries = DEFAULT_MAX_RETRIES;
 	opts->retry_base_ms = DEFAULT_RETRY_BASE_MS;
 	opts->retry_max_ms = DEFAULT_RETRY_MAX_MS;
+	opts->max_concurrency = DEFAULT_MAX_CONCURRENCY;
 
 	foreach(lc, options)
 	{
@@ -560,6 +568,8 @@ resolve_options(ForeignServer *server, List *table_options,
 			opts->request_timeout_ms = check_int(def, 1, 3600 * 1000);
 		else if (strcmp(name, "max_retries") == 0)
 			opts->max_retries = check_int(def, 0, 100);
+		else if (strcmp(name, "max_concurrency") == 0)
+			opts->max_concurrency = check_int(def, 1, MAX_CONCURRENCY);
 		else if (strcmp(name, "retry_base_ms") == 0)
 			opts->retry_base_ms = check_int(def, 1, 600000);
 		else if (strcmp(name, "retry_max_ms") == 0)

@@ -10,7 +10,13 @@ def serve(handler, port, port_file=None):
     The chosen port is written to port_file through a rename, so a reader
     never sees a partial file, and printed as "listening on 127.0.0.1:PORT".
     """
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    class Server(ThreadingHTTPServer):
+        # socketserver's default backlog of 5 drops connections when a scan
+        # opens many at once (max_concurrency), and the client waits 1 s
+        # and more for the SYN to be sent again
+        request_queue_size = 128
+
+    server = Server(("127.0.0.1", port), handler)
     server.daemon_threads = True
     server.local = threading.local()
     port = server.server_address[1]

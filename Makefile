@@ -14,6 +14,7 @@ OBJS = \
 	src/http.o \
 	src/import_schema.o \
 	src/option.o \
+	src/page_peek.o \
 	src/pushdown.o \
 	src/shard_plan.o \
 	src/sigv4.o \

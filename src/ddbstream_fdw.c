@@ -89,6 +89,15 @@ typedef struct DdbSlot
 	bool		exhausted;		/* the shard is closed and read to its end */
 } DdbSlot;
 
+/* A next page asked for before the current one was parsed. */
+typedef struct DdbReadAhead
+{
+	DdbScanState *st;
+	DdbSlot    *slot;
+	DdbPending *pending;		/* the request, or NULL */
+	char	   *iterator;		/* the iterator it was sent with */
+} DdbReadAhead;
+
 struct DdbScanState
 {
 	DdbStreamOptions opts;
@@ -169,6 +178,10 @@ static void handle_trimmed(DdbScanState *st, DdbSlot *slot, const char *op,
 						   const DdbAwsError *err);
 static bool shard_caught_up(DdbScanState *st, DdbSlot *slot, cJSON *records,
 							int nrecords, const char *next_iterator);
+static bool page_ends_shard(DdbScanState *st, DdbSlot *slot, bool has_records,
+							const char *last_seq, double last_created,
+							bool has_next, int empty_pages, bool *exhausted);
+static void read_ahead(void *arg, const char *body, size_t len);
 static const char *record_seq(cJSON *record);
 static void conversion_error_context(void *arg);
 static void *cjson_palloc(size_t size);
@@ -606,6 +619,7 @@ fetch_next_page(DdbScanState *st)
 		MemoryContext old;
 		DdbSlot    *slot;
 		DdbPending *pending;
+		DdbReadAhead ra;
 		cJSON	   *records;
 		char	   *next_iterator;
 		int			nrecords;
@@ -642,10 +656,16 @@ fetch_next_page(DdbScanState *st)
 		old = MemoryContextSwitchTo(st->page_cxt);
 		pending = slot->pending;
 		slot->pending = NULL;
-		records = ddb_get_records_finish(st->client, pending, &next_iterator, &err);
+		memset(&ra, 0, sizeof(ra));
+		ra.st = st;
+		ra.slot = slot;
+		records = ddb_get_records_finish(st->client, pending, &next_iterator, &err,
+										 read_ahead, &ra);
 		MemoryContextSwitchTo(old);
 		if (records == NULL)
 		{
+			if (ra.pending)
+				ddb_pending_cancel(st->client, ra.pending);
 			if (strcmp(err.type, "ExpiredIteratorException") == 0 &&
 				++expired <= MAX_EXPIRED_IN_A_ROW)
 			{
@@ -689,9 +709,19 @@ fetch_next_page(DdbScanState *st)
 		}
 
 		/* the shard's next page is on its way while this one is returned */
-		ask = records_to_ask(st, nrecords);
-		if (slot->iterator && ask > 0)
-			start_records(st, slot, ask);
+		if (ra.pending && slot->iterator && strcmp(ra.iterator, slot->iterator) == 0)
+		{
+			slot->pending = ra.pending; /* read ahead: the guess was right */
+			slot->pending_iterator = false;
+		}
+		else
+		{
+			if (ra.pending)
+				ddb_pending_cancel(st->client, ra.pending);
+			ask = records_to_ask(st, nrecords);
+			if (slot->iterator && ask > 0)
+				start_records(st, slot, ask);
+		}
 		progress_others(st);
 
 		if (nrecords > 0)
@@ -988,34 +1018,84 @@ static bool
 shard_caught_up(DdbScanState *st, DdbSlot *slot, cJSON *records, int nrecords,
 				const char *next_iterator)
 {
-	DdbShard   *shard = slot->task->shard;
 	cJSON	   *last = nrecords > 0 ? cJSON_GetArrayItem(records, nrecords - 1) : NULL;
+	double		created = -1;
 
-	if (next_iterator == NULL)
+	if (last != NULL)
 	{
-		slot->exhausted = true; /* the shard is closed and read */
+		cJSON	   *ddb = cJSON_GetObjectItemCaseSensitive(last, "dynamodb");
+		cJSON	   *c = ddb ? cJSON_GetObjectItemCaseSensitive(ddb, "ApproximateCreationDateTime") : NULL;
+
+		if (cJSON_IsNumber(c))
+			created = c->valuedouble;
+	}
+	return page_ends_shard(st, slot, last != NULL,
+						   last ? record_seq(last) : NULL, created,
+						   next_iterator != NULL, slot->empty_pages,
+						   &slot->exhausted);
+}
+
+/*
+ * shard_caught_up's rules, from the facts of a page: whether it has records,
+ * its last record's sequence number and creation time (-1 if none), whether
+ * it has a next iterator, and the count of consecutive empty pages it makes.
+ * *exhausted says whether the shard is closed and read to its end.
+ */
+static bool
+page_ends_shard(DdbScanState *st, DdbSlot *slot, bool has_records,
+				const char *last_seq, double last_created, bool has_next,
+				int empty_pages, bool *exhausted)
+{
+	DdbShard   *shard = slot->task->shard;
+
+	*exhausted = false;
+	if (!has_next)
+	{
+		*exhausted = true;		/* the shard is closed and read */
 		return true;
 	}
-	if (st->bounds.upper && last != NULL &&
-		ddb_seq_cmp(record_seq(last), st->bounds.upper) >= 0)
+	if (st->bounds.upper && has_records &&
+		ddb_seq_cmp(last_seq, st->bounds.upper) >= 0)
 		return true;			/* the rest of the shard is past the bound */
 
 	if (shard->ending_seq)
 	{
-		slot->exhausted = last != NULL &&
-			ddb_seq_cmp(record_seq(last), shard->ending_seq) >= 0;
-		return slot->exhausted;
+		*exhausted = has_records && ddb_seq_cmp(last_seq, shard->ending_seq) >= 0;
+		return *exhausted;
 	}
 
-	if (last == NULL)
+	if (!has_records)
 		return slot->shard_records > 0 ||
-			slot->empty_pages >= st->opts.empty_page_limit;
-	else
-	{
-		cJSON	   *ddb = cJSON_GetObjectItemCaseSensitive(last, "dynamodb");
-		cJSON	   *created = ddb ? cJSON_GetObjectItemCaseSensitive(ddb, "ApproximateCreationDateTime") : NULL;
+			empty_pages >= st->opts.empty_page_limit;
+	return last_created >= 0 && last_created > st->scan_start;
+}
 
-		return cJSON_IsNumber(created) && created->valuedouble > st->scan_start;
+/*
+ * Called with the raw body of the head shard's page before it is parsed:
+ * when the page will not end the shard, ask for the next page now, so the
+ * parsing of this one overlaps the network.  fetch_next_page checks the
+ * guess against the parsed page.  Not under a pushed LIMIT, where the page
+ * size of the next request depends on this page's record count.
+ */
+static void
+read_ahead(void *arg, const char *body, size_t len)
+{
+	DdbReadAhead *ra = (DdbReadAhead *) arg;
+	DdbScanState *st = ra->st;
+	DdbPagePeek peek;
+	bool		exhausted;
+
+	if (ra->pending || st->limit >= 0)
+		return;					/* the body of a retry, or a LIMIT */
+	if (ddb_page_peek(body, len, &peek) && peek.next_iterator &&
+		!page_ends_shard(st, ra->slot, peek.has_records, peek.last_seq,
+						 peek.last_created, true,
+						 peek.has_records ? 0 : ra->slot->empty_pages + 1,
+						 &exhausted))
+	{
+		ra->iterator = peek.next_iterator;
+		ra->pending = ddb_get_records_start(st->client, peek.next_iterator,
+											st->opts.page_size);
 	}
 }
 

@@ -220,6 +220,16 @@ extern Datum ddb_field_datum(DdbField field, Oid typid, cJSON *record,
 							 const char *shard_id, DdbImageFormat format,
 							 bool *isnull);
 
+/* in page_peek.c */
+typedef struct DdbPagePeek
+{
+	bool		has_records;
+	char	   *next_iterator;	/* NULL when absent or not plain */
+	char	   *last_seq;		/* of the last record, or NULL */
+	double		last_created;	/* its ApproximateCreationDateTime, or -1 */
+} DdbPagePeek;
+extern bool ddb_page_peek(const char *body, size_t len, DdbPagePeek *peek);
+
 /* in shard_plan.c */
 extern int	ddb_seq_cmp(const char *a, const char *b);
 extern char *ddb_seq_pad(const char *seq);
@@ -271,9 +281,11 @@ extern char *ddb_get_shard_iterator_finish(DdbClient *client, DdbPending *p,
 										   DdbAwsError *aws_error);
 extern DdbPending *ddb_get_records_start(DdbClient *client,
 										 const char *iterator, int limit);
+typedef void (*DdbBodyHook) (void *arg, const char *body, size_t len);
 extern cJSON *ddb_get_records_finish(DdbClient *client, DdbPending *p,
 									 char **next_iterator,
-									 DdbAwsError *aws_error);
+									 DdbAwsError *aws_error,
+									 DdbBodyHook on_body, void *on_body_arg);
 extern bool ddb_pending_ready(DdbClient *client, DdbPending *p);
 extern void ddb_pending_cancel(DdbClient *client, DdbPending *p);
 extern void ddb_client_pump(DdbClient *client);

@@ -171,6 +171,8 @@ struct DdbPending
 	size_t		payload_len;
 	int			flags;
 	DdbHttpCall *call;
+	DdbBodyHook on_body;		/* sees a 200 answer's body before it is parsed */
+	void	   *on_body_arg;
 };
 
 /*
@@ -248,6 +250,8 @@ receive_attempt(DdbClient *client, DdbPending *p, cJSON **json,
 
 	memset(failure, 0, sizeof(*failure));
 	ddb_http_finish(client->http, p->call, &res);
+	if (p->on_body && res.error == NULL && res.status == 200)
+		p->on_body(p->on_body_arg, res.body, res.body_len);
 	outcome = judge_response(client, &res, json, failure);
 	ddb_http_release(client->http, p->call);
 	p->call = NULL;
@@ -790,7 +794,7 @@ ddb_get_records(DdbClient *client, const char *iterator, int limit,
 {
 	return ddb_get_records_finish(client,
 								  ddb_get_records_start(client, iterator, limit),
-								  next_iterator, aws_error);
+								  next_iterator, aws_error, NULL, NULL);
 }
 
 /* Start a GetRecords request; finish it with the function below. */
@@ -813,15 +817,22 @@ ddb_get_records_start(DdbClient *client, const char *iterator, int limit)
 	return p;
 }
 
-/* As ddb_get_records, for a request started by ddb_get_records_start. */
+/*
+ * As ddb_get_records, for a request started by ddb_get_records_start.  With
+ * on_body, the raw body of an answer is shown to it before it is parsed
+ * (for reading ahead).
+ */
 cJSON *
 ddb_get_records_finish(DdbClient *client, DdbPending *p, char **next_iterator,
-					   DdbAwsError *aws_error)
+					   DdbAwsError *aws_error, DdbBodyHook on_body,
+					   void *on_body_arg)
 {
 	cJSON	   *response;
 	cJSON	   *records;
 	const char *next;
 
+	p->on_body = on_body;
+	p->on_body_arg = on_body_arg;
 	response = request_finish(client, p, aws_error);
 	if (response == NULL)
 		return NULL;

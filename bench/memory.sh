@@ -3,12 +3,12 @@
 # large stream: a scan keeps one GetRecords page in memory at a time, so the
 # peak should not grow with the stream.
 #
-#   test/harness run bench/memory.sh [SMALL] [LARGE]     (default 1000 100000)
+#   test/harness run bench/memory.sh [SMALL] [LARGE]     (default 20000 100000)
 #
 # Prints a table and writes bench/results/memory.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-small=${1:-1000}
+small=${1:-20000}
 large=${2:-100000}
 mkdir -p bench/results
 

@@ -7,7 +7,10 @@
  * A scan lists the stream's shards, reads them parents first, page by page
  * with GetRecords, and ends when every shard is finished: a closed shard
  * when it has no next iterator (or its last record was returned), an open
- * shard when the scan has caught up with it (see shard_caught_up).
+ * shard when the scan has caught up with it (see shard_caught_up).  Up to
+ * max_concurrency shards are read at once and the next page of a shard is
+ * requested ahead (see fetch_next_page); rows come from one shard at a time,
+ * in the order of the tasks.
  *
  *-------------------------------------------------------------------------
  */

@@ -10,6 +10,7 @@ OBJS = \
 	src/consumer.o \
 	src/consumer_lag.o \
 	src/convert.o \
+	src/credentials.o \
 	src/ddbstream_fdw.o \
 	src/http.o \
 	src/import_schema.o \
@@ -24,7 +25,7 @@ PGFILEDESC = "ddbstream_fdw - foreign data wrapper for DynamoDB Streams"
 EXTENSION = ddbstream_fdw
 DATA = src/ddbstream_fdw--0.1.0.sql
 
-REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes consumers consumer_sessions consumer_lineage mirror concurrency
+REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes consumers consumer_sessions consumer_lineage mirror concurrency tls
 
 PKG_CONFIG ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)

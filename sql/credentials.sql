@@ -1,10 +1,15 @@
 --
 -- credentials: whose AWS keys sign a scan.
 --
---   1. the user mapping's access_key_id / secret_access_key / session_token;
---   2. for a superuser only, the database server's AWS_ACCESS_KEY_ID,
---      AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (the harness starts
---      PostgreSQL with AWS_ACCESS_KEY_ID=serverenvkey).
+--   1. the user mapping's access_key_id / secret_access_key / session_token
+--      (the user's own mapping, else the one FOR PUBLIC);
+--   2. only on a server where a superuser set use_ambient_credentials, the
+--      database server's own: its environment (the harness starts
+--      PostgreSQL with AWS_ACCESS_KEY_ID=serverenvkey), the shared
+--      credentials file (AWS_SHARED_CREDENTIALS_FILE, profile "default" or
+--      the server option profile), then the EC2 instance metadata service
+--      (IMDSv2; the harness runs test/imds_server.py in its place).
+--      credential_source pins one of them.
 --
 -- test/split_stats --credential shows the credential scope and the signed
 -- headers of the last request the split-stream server received.
@@ -14,21 +19,67 @@ CREATE SERVER cred_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'split_endpoint');
 CREATE FOREIGN TABLE cred_stream (seq numeric) SERVER cred_srv OPTIONS (table_name 'Empty');
 
--- A superuser without a user mapping signs with the server's environment.
+-- ===================================================================
+-- without a user mapping, even a superuser needs use_ambient_credentials
+-- ===================================================================
+SELECT count(*) FROM cred_stream;                                             -- ERROR
+ALTER SERVER cred_srv OPTIONS (ADD use_ambient_credentials 'true');
+-- The chain starts with the database server's environment.
 SELECT count(*) FROM cred_stream;
 \! test/split_stats --credential
 
--- A user mapping's keys come first; a session token is signed too.
+-- credential_source pins a source; the shared file's "default" profile:
+ALTER SERVER cred_srv OPTIONS (ADD credential_source 'shared_file');
+SELECT count(*) FROM cred_stream;
+\! test/split_stats --credential
+-- An explicit profile (with a session token), and one the file lacks.
+ALTER SERVER cred_srv OPTIONS (SET credential_source 'chain', ADD profile 'fdwtest');
+SELECT count(*) FROM cred_stream;
+\! test/split_stats --credential
+ALTER SERVER cred_srv OPTIONS (SET profile 'nosuchprofile');
+\set VERBOSITY terse
+SELECT count(*) FROM cred_stream;                                             -- ERROR
+\set VERBOSITY default
+ALTER SERVER cred_srv OPTIONS (DROP profile);
+
+-- The instance metadata service: a session token first (IMDSv2), then the
+-- role's name and its keys; the keys are kept until shortly before they
+-- expire, so the second scan asks nothing.
+\! curl -s "$IMDS_ENDPOINT/reset" > /dev/null
+ALTER SERVER cred_srv OPTIONS (SET credential_source 'instance_metadata');
+SELECT count(*) FROM cred_stream;
+\! test/split_stats --credential
+SELECT count(*) FROM cred_stream;
+\! curl -s "$IMDS_ENDPOINT/stats"; echo
+ALTER SERVER cred_srv OPTIONS (SET credential_source 'environment');
+SELECT count(*) FROM cred_stream;
+\! test/split_stats --credential
+ALTER SERVER cred_srv OPTIONS (SET credential_source 'keys');           -- ERROR
+ALTER SERVER cred_srv OPTIONS (DROP credential_source);
+
+-- ===================================================================
+-- a user mapping's keys come first; a session token is signed too
+-- ===================================================================
 CREATE USER MAPPING FOR CURRENT_USER SERVER cred_srv
   OPTIONS (access_key_id 'mappingkey', secret_access_key 'mappingsecret',
            session_token 'sessiontoken');
 SELECT count(*) FROM cred_stream;
 \! test/split_stats --credential
 
--- A non-superuser never borrows the server's identity.
+-- ===================================================================
+-- non-superusers
+-- ===================================================================
 CREATE ROLE regress_ddb_reader;
 GRANT USAGE ON FOREIGN SERVER cred_srv TO regress_ddb_reader;
 GRANT SELECT ON cred_stream TO regress_ddb_reader;
+-- On a server a superuser opened to ambient credentials, a user without a
+-- mapping signs with them.
+SET ROLE regress_ddb_reader;
+SELECT count(*) FROM cred_stream;
+\! test/split_stats --credential
+RESET ROLE;
+-- Elsewhere, never.
+ALTER SERVER cred_srv OPTIONS (DROP use_ambient_credentials);
 SET ROLE regress_ddb_reader;
 SELECT count(*) FROM cred_stream;                                             -- ERROR
 RESET ROLE;
@@ -55,12 +106,51 @@ SELECT * FROM cred_view;
 \! test/split_stats --credential
 RESET ROLE;
 
--- pg_user_mappings shows a user the options of its own mapping only.
+-- pg_user_mappings shows a user the options of its own mapping only: no
+-- other user's keys.
 SET ROLE regress_ddb_reader;
 SELECT usename, srvname, umoptions FROM pg_user_mappings
 WHERE srvname = 'cred_srv' ORDER BY usename;
 RESET ROLE;
 
+-- A server's owner who is not a superuser can neither open it to ambient
+-- credentials, nor change a server a superuser opened, nor point it at
+-- CA certificates on the database server's disk.
+GRANT USAGE ON FOREIGN DATA WRAPPER ddbstream_fdw TO regress_ddb_reader;
+ALTER SERVER cred_srv OWNER TO regress_ddb_reader;
+SET ROLE regress_ddb_reader;
+ALTER SERVER cred_srv OPTIONS (ADD use_ambient_credentials 'true');           -- ERROR
+CREATE SERVER reader_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', use_ambient_credentials 'true');               -- ERROR
+ALTER SERVER cred_srv OPTIONS (ADD ca_file '/etc/ssl/certs/ca-certificates.crt'); -- ERROR
+ALTER SERVER cred_srv OPTIONS (SET endpoint 'http://127.0.0.1:1');           -- its own server: allowed
+RESET ROLE;
+ALTER SERVER cred_srv OPTIONS (ADD use_ambient_credentials 'true');
+SET ROLE regress_ddb_reader;
+ALTER SERVER cred_srv OPTIONS (SET endpoint 'http://127.0.0.1:2');           -- ERROR
+-- Dropping the option is always allowed.
+ALTER SERVER cred_srv OPTIONS (DROP use_ambient_credentials);
+RESET ROLE;
+
+-- ===================================================================
+-- secrets never appear in messages or plans
+-- ===================================================================
+-- A failing request names the operation and the error, not the keys.
+ALTER SERVER cred_srv OPTIONS (ADD max_retries '0');
+\set VERBOSITY terse
+SELECT count(*) FROM cred_stream;                                             -- ERROR
+\set VERBOSITY default
+ALTER SERVER cred_srv OPTIONS (SET endpoint :'split_endpoint');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM cred_stream;
+-- Plain http to a host other than this machine warns.
+CREATE SERVER remote_http FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint 'http://dynamodb.example.com');
+DROP SERVER remote_http;
+CREATE SERVER loopback_http FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint 'http://localhost:8000');
+DROP SERVER loopback_http;
+
 DROP VIEW cred_view;
 DROP SERVER cred_srv CASCADE;
+REVOKE USAGE ON FOREIGN DATA WRAPPER ddbstream_fdw FROM regress_ddb_reader;
 DROP ROLE regress_ddb_reader;

@@ -51,6 +51,7 @@ typedef struct DdbStreamOptions
 	int			retry_base_ms;
 	int			retry_max_ms;
 	int			max_concurrency;	/* shards read at once */
+	char	   *ca_file;		/* CA certificates for https, or NULL */
 
 	/* foreign table */
 	char	   *table_name;		/* exactly one of table_name and stream_arn */
@@ -186,10 +187,12 @@ typedef struct DdbHttpResult
 	const char *error;			/* transport failure, NULL on a response */
 	const char *error_detail;	/* libcurl's detail of it, or NULL */
 	bool		retryable;		/* a failure another attempt may not meet */
+	bool		tls_failure;	/* the peer's certificate was not accepted */
 	double		elapsed_ms;
 } DdbHttpResult;
 extern void ddb_http_global_init(void);
-extern DdbHttp *ddb_http_create(int connect_timeout_ms, int request_timeout_ms);
+extern DdbHttp *ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
+								const char *ca_file);
 typedef struct DdbHttpCall DdbHttpCall;
 extern DdbHttpCall *ddb_http_start(DdbHttp *http, const char *url,
 								   const char *const *headers, int nheaders,
@@ -204,9 +207,11 @@ extern bool ddb_http_done(DdbHttpCall *call);
 extern void ddb_get_table_options(Oid foreigntableid, DdbStreamOptions *opts);
 extern void ddb_get_server_options(ForeignServer *server, DdbStreamOptions *opts);
 extern DdbImageFormat ddb_parse_image_format(const char *value);
+extern const char *ddb_iterator_type_name(DdbIteratorType type);
+
+/* in credentials.c */
 extern void ddb_get_credentials(ForeignServer *server, Oid userid,
 								DdbCredentials *creds);
-extern const char *ddb_iterator_type_name(DdbIteratorType type);
 
 /* in convert.c */
 extern const char *ddb_field_name(DdbField field);

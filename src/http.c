@@ -50,12 +50,14 @@ struct DdbHttp
 	CURLM	   *multi;
 	int			connect_timeout_ms;
 	int			request_timeout_ms;
+	char	   *ca_file;		/* CA certificates to verify with, or NULL */
 	DdbHttpCall *calls;			/* every call made, for reuse and cleanup */
 	MemoryContext cxt;
 	MemoryContextCallback cleanup;
 };
 
 static DdbHttpCall *get_call(DdbHttp *http);
+static void free_headers(DdbHttpCall *call);
 static size_t write_body(char *data, size_t size, size_t nmemb, void *arg);
 static void harvest(DdbHttp *http);
 static void http_cleanup(void *arg);
@@ -74,7 +76,8 @@ ddb_http_global_init(void)
  * Create a client whose lifetime is that of CurrentMemoryContext.
  */
 DdbHttp *
-ddb_http_create(int connect_timeout_ms, int request_timeout_ms)
+ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
+				const char *ca_file)
 {
 	DdbHttp    *http = palloc0(sizeof(DdbHttp));
 
@@ -85,6 +88,7 @@ ddb_http_create(int connect_timeout_ms, int request_timeout_ms)
 				 errmsg("could not create a libcurl handle")));
 	http->connect_timeout_ms = connect_timeout_ms;
 	http->request_timeout_ms = request_timeout_ms;
+	http->ca_file = ca_file ? MemoryContextStrdup(CurrentMemoryContext, ca_file) : NULL;
 	http->cxt = CurrentMemoryContext;
 	http->cleanup.func = http_cleanup;
 	http->cleanup.arg = http;
@@ -105,8 +109,7 @@ http_cleanup(void *arg)
 		if (call->curl)
 			curl_easy_cleanup(call->curl);
 		call->curl = NULL;
-		curl_slist_free_all(call->headers);
-		call->headers = NULL;
+		free_headers(call);
 		free(call->buf);
 		call->buf = NULL;
 	}
@@ -146,6 +149,8 @@ get_call(DdbHttp *http)
 		curl_easy_setopt(call->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(call->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 		curl_easy_setopt(call->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+		if (http->ca_file)
+			curl_easy_setopt(call->curl, CURLOPT_CAINFO, http->ca_file);
 		curl_easy_setopt(call->curl, CURLOPT_USERAGENT, "ddbstream_fdw/" DDBSTREAM_FDW_VERSION);
 		curl_easy_setopt(call->curl, CURLOPT_WRITEFUNCTION, write_body);
 		curl_easy_setopt(call->curl, CURLOPT_WRITEDATA, call);
@@ -297,6 +302,9 @@ ddb_http_finish(DdbHttp *http, DdbHttpCall *call, DdbHttpResult *res)
 
 		res->error = curl_easy_strerror(code);
 		res->error_detail = call->errbuf[0] ? pstrdup(call->errbuf) : NULL;
+		res->tls_failure = (code == CURLE_PEER_FAILED_VERIFICATION ||
+							code == CURLE_SSL_CACERT_BADFILE ||
+							code == CURLE_SSL_CERTPROBLEM);
 		/* refused, reset, timed out, cut short: the network, not the request */
 		res->retryable = (code == CURLE_COULDNT_CONNECT ||
 						  code == CURLE_OPERATION_TIMEDOUT ||
@@ -331,8 +339,19 @@ ddb_http_release(DdbHttp *http, DdbHttpCall *call)
 		curl_multi_remove_handle(http->multi, call->curl);
 	call->added = false;
 	curl_easy_setopt(call->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(call->headers);
-	call->headers = NULL;
+	free_headers(call);
 	call->len = 0;
 	call->free = true;
+}
+
+/* Free a call's header lines, wiping them first: they hold a signature. */
+static void
+free_headers(DdbHttpCall *call)
+{
+	struct curl_slist *h;
+
+	for (h = call->headers; h; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(call->headers);
+	call->headers = NULL;
 }

@@ -56,6 +56,10 @@ static const DdbOption valid_options[] = {
 	{"retry_base_ms", ForeignServerRelationId},
 	{"retry_max_ms", ForeignServerRelationId},
 	{"max_concurrency", ForeignServerRelationId},
+	{"ca_file", ForeignServerRelationId},
+	{"use_ambient_credentials", ForeignServerRelationId},
+	{"credential_source", ForeignServerRelationId},
+	{"profile", ForeignServerRelationId},
 	/* user mapping */
 	{"access_key_id", UserMappingRelationId},
 	{"secret_access_key", UserMappingRelationId},
@@ -115,6 +119,7 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
 	Oid			catalog = PG_GETARG_OID(1);
 	bool		have_region = false;
+	bool		ambient = false;
 	ListCell   *lc;
 
 	foreach(lc, options)
@@ -137,6 +142,39 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 		else if (strcmp(name, "endpoint") == 0 ||
 				 strcmp(name, "streams_endpoint") == 0)
 			check_url(name, defGetString(def));
+		else if (strcmp(name, "ca_file") == 0)
+		{
+			if (!superuser())
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("permission denied to set option \"ca_file\""),
+						 errdetail("Only superusers may make the database server read a file.")));
+			if (!is_absolute_path(defGetString(def)))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"ca_file\": \"%s\"", defGetString(def)),
+						 errhint("Give the absolute path of a PEM file of CA certificates.")));
+		}
+		else if (strcmp(name, "use_ambient_credentials") == 0)
+			ambient = defGetBoolean(def);
+		else if (strcmp(name, "credential_source") == 0)
+		{
+			const char *v = defGetString(def);
+
+			if (strcmp(v, "chain") != 0 && strcmp(v, "environment") != 0 &&
+				strcmp(v, "shared_file") != 0 && strcmp(v, "instance_metadata") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"credential_source\": \"%s\"", v),
+						 errhint("Valid values are \"chain\", \"environment\", \"shared_file\" and \"instance_metadata\".")));
+		}
+		else if (strcmp(name, "profile") == 0)
+		{
+			if (defGetString(def)[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+						 errmsg("option \"profile\" must not be empty")));
+		}
 		else if (strcmp(name, "connect_timeout") == 0 ||
 				 strcmp(name, "request_timeout") == 0)
 			(void) check_int(def, 1, 3600 * 1000);
@@ -204,6 +242,17 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 		}
 	}
 
+	/*
+	 * A server that signs with the database server's own credentials is a
+	 * superuser's decision, and so is every later change to it: whoever can
+	 * change its endpoint could send those credentials' signatures anywhere.
+	 */
+	if (catalog == ForeignServerRelationId && ambient && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to set or keep option \"use_ambient_credentials\""),
+				 errdetail("Only superusers may let a server sign with the database server's own AWS credentials, or change the options of such a server."),
+				 errhint("Ask a superuser, or use a user mapping with access_key_id and secret_access_key.")));
 	if (catalog == ForeignServerRelationId && !have_region)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
@@ -287,6 +336,23 @@ check_url(const char *option, const char *value)
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid value for option \"%s\": \"%s\"", option, value),
 				 errhint("The endpoint must name a host and may not contain user information, a query or a fragment.")));
+
+	if (strncmp(value, "http://", 7) == 0)
+	{
+		char	   *host = pnstrdup(rest, host_end - rest);
+		char	   *colon = host[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
+
+		if (host[0] == '[' && colon)
+			*++colon = '\0';	/* [::1]:8000 -> [::1] */
+		else if (colon)
+			*colon = '\0';
+		if (pg_strcasecmp(host, "localhost") != 0 &&
+			strncmp(host, "127.", 4) != 0 && strcmp(host, "[::1]") != 0)
+			ereport(WARNING,
+					(errmsg("option \"%s\" sends requests to \"%s\" without TLS", option, host),
+					 errdetail("Signed requests, the stream's records and any session token travel in clear text."),
+					 errhint("Use an https:// URL, unless the host is a local emulator.")));
+	}
 }
 
 static int
@@ -570,6 +636,8 @@ resolve_options(ForeignServer *server, List *table_options,
 			opts->max_retries = check_int(def, 0, 100);
 		else if (strcmp(name, "max_concurrency") == 0)
 			opts->max_concurrency = check_int(def, 1, MAX_CONCURRENCY);
+		else if (strcmp(name, "ca_file") == 0)
+			opts->ca_file = defGetString(def);
 		else if (strcmp(name, "retry_base_ms") == 0)
 			opts->retry_base_ms = check_int(def, 1, 600000);
 		else if (strcmp(name, "retry_max_ms") == 0)
@@ -607,68 +675,3 @@ resolve_options(ForeignServer *server, List *table_options,
 		opts->endpoint = default_endpoint("dynamodb", opts->region);
 }
 
-/*
- * Find the keys to sign with: the user mapping's, or, for a superuser only,
- * the server process's AWS_* environment variables.  A non-superuser must not
- * borrow the identity of the database server.
- */
-void
-ddb_get_credentials(ForeignServer *server, Oid userid, DdbCredentials *creds)
-{
-	HeapTuple	tp;
-	List	   *options = NIL;
-	ListCell   *lc;
-
-	memset(creds, 0, sizeof(*creds));
-
-	tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
-						 ObjectIdGetDatum(server->serverid));
-	if (!HeapTupleIsValid(tp))
-		tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
-							 ObjectIdGetDatum(server->serverid));
-	if (HeapTupleIsValid(tp))
-	{
-		bool		isnull;
-		Datum		datum = SysCacheGetAttr(USERMAPPINGUSERSERVER, tp,
-											Anum_pg_user_mapping_umoptions,
-											&isnull);
-
-		if (!isnull)
-			options = untransformRelOptions(datum);
-		ReleaseSysCache(tp);
-	}
-
-	foreach(lc, options)
-	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-
-		if (strcmp(def->defname, "access_key_id") == 0)
-			creds->access_key_id = defGetString(def);
-		else if (strcmp(def->defname, "secret_access_key") == 0)
-			creds->secret_access_key = defGetString(def);
-		else if (strcmp(def->defname, "session_token") == 0)
-			creds->session_token = defGetString(def);
-	}
-	if (creds->access_key_id && creds->secret_access_key)
-		return;
-
-	if (!superuser_arg(userid))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("no AWS credentials for user \"%s\" on server \"%s\"",
-						GetUserNameFromId(userid, false), server->servername),
-				 errhint("Create a user mapping with options access_key_id and secret_access_key. Only a superuser may use the database server's own AWS credentials.")));
-
-	creds->access_key_id = getenv("AWS_ACCESS_KEY_ID");
-	creds->secret_access_key = getenv("AWS_SECRET_ACCESS_KEY");
-	creds->session_token = getenv("AWS_SESSION_TOKEN");
-	if (creds->session_token && creds->session_token[0] == '\0')
-		creds->session_token = NULL;
-	if (creds->access_key_id == NULL || creds->access_key_id[0] == '\0' ||
-		creds->secret_access_key == NULL || creds->secret_access_key[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-				 errmsg("no AWS credentials for user \"%s\" on server \"%s\"",
-						GetUserNameFromId(userid, false), server->servername),
-				 errhint("Create a user mapping with options access_key_id and secret_access_key, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the database server's environment.")));
-}

@@ -79,7 +79,7 @@ ddb_client_create(const DdbStreamOptions *opts, const DdbCredentials *creds,
 
 	client->cxt = CurrentMemoryContext;
 	client->http = ddb_http_create(opts->connect_timeout_ms,
-								   opts->request_timeout_ms);
+								   opts->request_timeout_ms, opts->ca_file);
 	parse_endpoint(opts->endpoint, &client->endpoints[DDB_API_DYNAMODB]);
 	parse_endpoint(opts->streams_endpoint, &client->endpoints[DDB_API_STREAMS]);
 	client->region = opts->region;
@@ -156,6 +156,7 @@ typedef struct DdbFailure
 	bool		retryable;
 	const char *what;			/* transport error or invalid-body reason */
 	const char *detail;
+	bool		tls;			/* the endpoint's certificate was refused */
 	DdbAwsError aws;
 } DdbFailure;
 
@@ -191,6 +192,8 @@ send_attempt(DdbClient *client, DdbPending *p)
 	int			nsign = 0;
 	const char *lines[8];
 	int			nlines = 0;
+	char	   *auth_line;
+	char	   *token_line = NULL;
 	SigV4Request req;
 
 	target = psprintf("%s.%s",
@@ -227,14 +230,20 @@ send_attempt(DdbClient *client, DdbPending *p)
 	lines[nlines++] = "Content-Type: application/x-amz-json-1.0";
 	lines[nlines++] = psprintf("X-Amz-Date: %s", amz_date);
 	lines[nlines++] = psprintf("X-Amz-Target: %s", target);
-	lines[nlines++] = psprintf("Authorization: %s", authorization);
+	auth_line = psprintf("Authorization: %s", authorization);
+	lines[nlines++] = auth_line;
 	if (client->creds.session_token)
-		lines[nlines++] = psprintf("X-Amz-Security-Token: %s", client->creds.session_token);
+		lines[nlines++] = token_line =
+			psprintf("X-Amz-Security-Token: %s", client->creds.session_token);
 	lines[nlines++] = "Expect:";
 
 	p->call = ddb_http_start(client->http, endpoint->url, lines, nlines,
 							 p->payload, p->payload_len);
+	/* libcurl has its own copy, wiped when the call is released */
 	explicit_bzero(authorization, sizeof(authorization));
+	explicit_bzero(auth_line, strlen(auth_line));
+	if (token_line)
+		explicit_bzero(token_line, strlen(token_line));
 }
 
 /*
@@ -272,6 +281,7 @@ judge_response(DdbClient *client, const DdbHttpResult *res_in, cJSON **json,
 		failure->retryable = res.retryable;
 		failure->what = res.error;
 		failure->detail = res.error_detail;
+		failure->tls = res.tls_failure;
 		return DDB_ATTEMPT_TRANSPORT;
 	}
 	if (res.status != 200)
@@ -428,6 +438,8 @@ request_finish(DdbClient *client, DdbPending *p, DdbAwsError *aws_error)
 							api_name(api), op, attempt, failure.what) :
 					 errmsg("%s %s request failed: %s", api_name(api), op, failure.what),
 					 failure.detail ? errdetail_internal("%s", failure.detail) : 0,
+					 failure.tls ?
+					 errhint("The endpoint's TLS certificate could not be verified. For a private CA, a superuser can set the server option ca_file; the certificate must name the endpoint's host.") :
 					 errhint("Check the endpoint options of the server and the network.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_REPLY_HANDLE),

@@ -4,8 +4,9 @@ import threading
 from http.server import ThreadingHTTPServer
 
 
-def serve(handler, port, port_file=None):
-    """Serve handler on 127.0.0.1:port (0: any free port) until interrupted.
+def serve(handler, port, port_file=None, tls_cert=None, tls_key=None):
+    """Serve handler on 127.0.0.1:port (0: any free port) until interrupted,
+    over TLS with the given certificate and key files when they are given.
 
     The chosen port is written to port_file through a rename, so a reader
     never sees a partial file, and printed as "listening on 127.0.0.1:PORT".
@@ -17,6 +18,11 @@ def serve(handler, port, port_file=None):
         request_queue_size = 128
 
     server = Server(("127.0.0.1", port), handler)
+    if tls_cert:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls_cert, tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.local = threading.local()
     port = server.server_address[1]

@@ -7,6 +7,7 @@ DescribeStream, empty pages inside a shard) are served from here instead.
 Standard library only; listens on 127.0.0.1.
 
     test/split_stream_server.py --port 0 --port-file PATH [--latency-ms MS]
+                                [--tls-cert PEM --tls-key PEM]
 
 It speaks the JSON 1.0 protocol of AWS (X-Amz-Target DynamoDB_20120810.* and
 DynamoDBStreams_20120810.*) and checks for a SigV4 Authorization header but
@@ -337,11 +338,13 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--latency-ms", type=float, default=0.0)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    ap.add_argument("--tls-key", help="and this key (PEM)")
     args = ap.parse_args()
 
     Handler.latency = args.latency_ms / 1000.0
     Handler.verbose = args.verbose
-    return serve(Handler, args.port, args.port_file)
+    return serve(Handler, args.port, args.port_file, args.tls_cert, args.tls_key)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,37 @@
+--
+-- tls: https endpoints are verified, certificate and host name, always.
+-- The harness serves the split-stream server over HTTPS with a
+-- self-signed certificate for "localhost" ($TLS_CA_FILE).
+--
+\getenv tls_endpoint TLS_ENDPOINT
+\getenv tls_ip_endpoint TLS_IP_ENDPOINT
+\getenv tls_ca_file TLS_CA_FILE
+CREATE SERVER tls_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint :'tls_endpoint', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER tls_srv
+  OPTIONS (access_key_id 'tlskey', secret_access_key 'tlssecret');
+CREATE FOREIGN TABLE tls_stream (shard_id text, seq numeric)
+  SERVER tls_srv OPTIONS (table_name 'Gappy');
+
+-- A certificate the system's CAs did not sign: refused.
+SELECT count(*) FROM tls_stream;                                          -- ERROR
+
+-- With the CA that signed it (ca_file, superuser only), it works.
+ALTER SERVER tls_srv OPTIONS (ADD ca_file :'tls_ca_file');
+SELECT shard_id, seq FROM tls_stream;
+
+-- The certificate names "localhost", not 127.0.0.1: refused, even with
+-- the right CA.
+ALTER SERVER tls_srv OPTIONS (SET endpoint :'tls_ip_endpoint');
+SELECT count(*) FROM tls_stream;                                          -- ERROR
+
+-- ca_file must be an absolute path; a file that is not there fails the scan.
+ALTER SERVER tls_srv OPTIONS (SET ca_file 'certs/ca.pem');                -- ERROR
+ALTER SERVER tls_srv OPTIONS (SET endpoint :'tls_endpoint', SET ca_file '/nonexistent/ca.pem');
+SELECT count(*) FROM tls_stream;                                          -- ERROR
+
+-- Only http and https URLs.
+ALTER SERVER tls_srv OPTIONS (SET endpoint 'file:///etc/passwd');         -- ERROR
+ALTER SERVER tls_srv OPTIONS (SET endpoint 'ftp://localhost/');           -- ERROR
+
+DROP SERVER tls_srv CASCADE;

@@ -1,0 +1,472 @@
+/*-------------------------------------------------------------------------
+ *
+ * credentials.c
+ *		  Which AWS keys sign a scan: the user mapping's, or, only where a
+ *		  superuser allowed it (server option use_ambient_credentials), the
+ *		  database server's own.
+ *
+ * The database server's own ("ambient") credentials come from, in order:
+ *   1. its environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+ *      AWS_SESSION_TOKEN;
+ *   2. the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else
+ *      ~/.aws/credentials of the server's OS user), profile from the server
+ *      option "profile", else AWS_PROFILE, else "default";
+ *   3. the EC2 instance metadata service, IMDSv2 (a session token, then the
+ *      instance role's keys), cached in the backend until five minutes
+ *      before they expire.  AWS_EC2_METADATA_SERVICE_ENDPOINT moves it (as
+ *      in the AWS SDKs); AWS_EC2_METADATA_DISABLED=true turns it off.
+ * Server option credential_source pins one of them.  An explicit profile
+ * skips the environment, as in the AWS SDKs.
+ *
+ * No secret ever appears in a message: errors name the source and the
+ * field, never a value.  Secrets copied out of files and answers are wiped
+ * from the buffers that held them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+#include <pwd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access/reloptions.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/wait_event.h"
+
+#include "ddbstream_fdw.h"
+
+#define IMDS_DEFAULT_ENDPOINT	"http://169.254.169.254"
+#define IMDS_TIMEOUT_MS			2000
+#define IMDS_REFRESH_MARGIN_S	300
+
+/* Instance role keys, cached for the backend's life (TopMemoryContext). */
+static struct
+{
+	char	   *access_key_id;
+	char	   *secret_access_key;
+	char	   *session_token;
+	time_t		expiration;
+}			imds_cache;
+
+static bool from_environment(DdbCredentials *creds);
+static bool from_shared_file(const char *profile, DdbCredentials *creds,
+							 char **where);
+static bool from_instance_metadata(DdbCredentials *creds, char **why);
+static void no_credentials(ForeignServer *server, Oid userid, const char *tried)
+			pg_attribute_noreturn();
+
+/*
+ * Fill *creds for a scan by userid on server, or raise an error that says
+ * what was tried.
+ */
+void
+ddb_get_credentials(ForeignServer *server, Oid userid, DdbCredentials *creds)
+{
+	HeapTuple	tp;
+	List	   *options = NIL;
+	ListCell   *lc;
+	bool		ambient = false;
+	const char *source = "chain";
+	const char *profile = NULL;
+	char	   *where = NULL;
+	char	   *why = NULL;
+
+	memset(creds, 0, sizeof(*creds));
+
+	tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
+						 ObjectIdGetDatum(server->serverid));
+	if (!HeapTupleIsValid(tp))
+		tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							 ObjectIdGetDatum(server->serverid));
+	if (HeapTupleIsValid(tp))
+	{
+		bool		isnull;
+		Datum		datum = SysCacheGetAttr(USERMAPPINGUSERSERVER, tp,
+											Anum_pg_user_mapping_umoptions,
+											&isnull);
+
+		if (!isnull)
+			options = untransformRelOptions(datum);
+		ReleaseSysCache(tp);
+	}
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "access_key_id") == 0)
+			creds->access_key_id = defGetString(def);
+		else if (strcmp(def->defname, "secret_access_key") == 0)
+			creds->secret_access_key = defGetString(def);
+		else if (strcmp(def->defname, "session_token") == 0)
+			creds->session_token = defGetString(def);
+	}
+	if (creds->access_key_id && creds->secret_access_key)
+		return;
+
+	foreach(lc, server->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "use_ambient_credentials") == 0)
+			ambient = defGetBoolean(def);
+		else if (strcmp(def->defname, "credential_source") == 0)
+			source = defGetString(def);
+		else if (strcmp(def->defname, "profile") == 0)
+			profile = defGetString(def);
+	}
+	if (!ambient)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("no AWS credentials for user \"%s\" on server \"%s\"",
+						GetUserNameFromId(userid, false), server->servername),
+				 errhint("Create a user mapping with options access_key_id and secret_access_key. A superuser can let the server sign with the database server's own credentials: ALTER SERVER %s OPTIONS (ADD use_ambient_credentials 'true').",
+						 quote_identifier(server->servername))));
+	memset(creds, 0, sizeof(*creds));
+
+	if (strcmp(source, "environment") == 0 ||
+		(strcmp(source, "chain") == 0 && profile == NULL))
+	{
+		if (from_environment(creds))
+			return;
+		if (strcmp(source, "environment") == 0)
+			no_credentials(server, userid, "the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+	}
+	if (strcmp(source, "shared_file") == 0 || strcmp(source, "chain") == 0)
+	{
+		if (from_shared_file(profile, creds, &where))
+			return;
+		if (strcmp(source, "shared_file") == 0 || profile != NULL)
+			no_credentials(server, userid, where);
+	}
+	if (from_instance_metadata(creds, &why))
+		return;
+	if (strcmp(source, "instance_metadata") == 0)
+		no_credentials(server, userid, why);
+	no_credentials(server, userid,
+				   psprintf("the environment variables; %s; %s", where, why));
+}
+
+static void
+no_credentials(ForeignServer *server, Oid userid, const char *tried)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+			 errmsg("no AWS credentials for user \"%s\" on server \"%s\"",
+					GetUserNameFromId(userid, false), server->servername),
+			 errdetail("Looked for the database server's own credentials in: %s.", tried),
+			 errhint("Create a user mapping with options access_key_id and secret_access_key, or give the database server credentials.")));
+}
+
+static bool
+from_environment(DdbCredentials *creds)
+{
+	const char *id = getenv("AWS_ACCESS_KEY_ID");
+	const char *secret = getenv("AWS_SECRET_ACCESS_KEY");
+	const char *token = getenv("AWS_SESSION_TOKEN");
+
+	if (id == NULL || id[0] == '\0' || secret == NULL || secret[0] == '\0')
+		return false;
+	creds->access_key_id = pstrdup(id);
+	creds->secret_access_key = pstrdup(secret);
+	creds->session_token = (token && token[0]) ? pstrdup(token) : NULL;
+	return true;
+}
+
+/* Trim spaces at both ends of s, in place. */
+static char *
+trim(char *s)
+{
+	char	   *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
+					   end[-1] == '\n'))
+		*--end = '\0';
+	return s;
+}
+
+/*
+ * The profile's keys from the shared credentials file (INI: [profile],
+ * then key = value lines).  *where names the file and profile for errors.
+ */
+static bool
+from_shared_file(const char *profile, DdbCredentials *creds, char **where)
+{
+	const char *path = getenv("AWS_SHARED_CREDENTIALS_FILE");
+	char		line[4096];
+	bool		in_profile = false;
+	FILE	   *f;
+
+	if (profile == NULL)
+		profile = getenv("AWS_PROFILE");
+	if (profile == NULL || profile[0] == '\0')
+		profile = "default";
+	if (path == NULL || path[0] == '\0')
+	{
+		const char *home = getenv("HOME");
+		struct passwd *pw = home ? NULL : getpwuid(geteuid());
+
+		if (home == NULL && pw != NULL)
+			home = pw->pw_dir;
+		path = psprintf("%s/.aws/credentials", home ? home : "");
+	}
+	*where = psprintf("profile \"%s\" of the shared credentials file \"%s\"", profile, path);
+
+	f = AllocateFile(path, "r");
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		char	   *s = trim(line);
+		char	   *eq;
+
+		if (*s == '#' || *s == ';' || *s == '\0')
+			continue;
+		if (*s == '[')
+		{
+			char	   *close = strchr(s, ']');
+
+			if (close)
+				*close = '\0';
+			in_profile = strcmp(trim(s + 1), profile) == 0;
+			continue;
+		}
+		if (!in_profile || (eq = strchr(s, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		if (strcmp(trim(s), "aws_access_key_id") == 0)
+			creds->access_key_id = pstrdup(trim(eq + 1));
+		else if (strcmp(trim(s), "aws_secret_access_key") == 0)
+			creds->secret_access_key = pstrdup(trim(eq + 1));
+		else if (strcmp(trim(s), "aws_session_token") == 0)
+			creds->session_token = pstrdup(trim(eq + 1));
+	}
+	explicit_bzero(line, sizeof(line));
+	FreeFile(f);
+	if (creds->access_key_id && creds->access_key_id[0] &&
+		creds->secret_access_key && creds->secret_access_key[0])
+		return true;
+	memset(creds, 0, sizeof(*creds));
+	return false;
+}
+
+/* A response body collected by libcurl (malloc'd, wiped when freed). */
+typedef struct ImdsBody
+{
+	char	   *data;
+	size_t		len;
+} ImdsBody;
+
+static size_t
+imds_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+	ImdsBody   *b = (ImdsBody *) arg;
+	size_t		n = size * nmemb;
+	char	   *grown;
+
+	if (b->len + n > 64 * 1024)
+		return 0;				/* no metadata answer is this large */
+	grown = realloc(b->data, b->len + n + 1);
+	if (grown == NULL)
+		return 0;
+	b->data = grown;
+	memcpy(b->data + b->len, data, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+static void
+imds_body_free(ImdsBody *b)
+{
+	if (b->data)
+	{
+		explicit_bzero(b->data, b->len);
+		free(b->data);
+	}
+	b->data = NULL;
+	b->len = 0;
+}
+
+/*
+ * One request to the metadata service; true and the body on HTTP 200.
+ * Nothing is raised here: the handle and headers are freed on every path.
+ */
+static bool
+imds_request(const char *method, const char *url, const char *header,
+			 ImdsBody *body, char **why)
+{
+	CURL	   *curl = curl_easy_init();
+	struct curl_slist *headers = NULL;
+	CURLcode	code;
+	long		status = 0;
+
+	memset(body, 0, sizeof(*body));
+	if (curl == NULL)
+	{
+		*why = "the instance metadata service (could not create a libcurl handle)";
+		return false;
+	}
+	if (header)
+		headers = curl_slist_append(NULL, header);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) IMDS_TIMEOUT_MS);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long) IMDS_TIMEOUT_MS);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, imds_write);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
+	pgstat_report_wait_start(PG_WAIT_EXTENSION);
+	code = curl_easy_perform(curl);
+	pgstat_report_wait_end();
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	if (code != CURLE_OK)
+	{
+		*why = psprintf("the instance metadata service (%s %s: %s)", method, url,
+						curl_easy_strerror(code));
+		imds_body_free(body);
+		return false;
+	}
+	if (status != 200)
+	{
+		*why = psprintf("the instance metadata service (%s %s: HTTP %ld)", method, url,
+						status);
+		imds_body_free(body);
+		return false;
+	}
+	return true;
+}
+
+/* "2026-11-25T20:00:00Z" as epoch seconds, or 0. */
+static time_t
+parse_expiration(const char *s)
+{
+	struct tm	tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
+							&tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
+}
+
+static void
+imds_cache_clear(void)
+{
+	if (imds_cache.secret_access_key)
+	{
+		explicit_bzero(imds_cache.secret_access_key, strlen(imds_cache.secret_access_key));
+		pfree(imds_cache.secret_access_key);
+	}
+	if (imds_cache.session_token)
+	{
+		explicit_bzero(imds_cache.session_token, strlen(imds_cache.session_token));
+		pfree(imds_cache.session_token);
+	}
+	if (imds_cache.access_key_id)
+		pfree(imds_cache.access_key_id);
+	memset(&imds_cache, 0, sizeof(imds_cache));
+}
+
+/*
+ * The instance role's keys through IMDSv2: PUT /latest/api/token, then
+ * GET /latest/meta-data/iam/security-credentials/ (the role's name) and
+ * GET .../<role> (the keys), each with the token.
+ */
+static bool
+from_instance_metadata(DdbCredentials *creds, char **why)
+{
+	const char *disabled = getenv("AWS_EC2_METADATA_DISABLED");
+	const char *endpoint = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	ImdsBody	token = {0};
+	ImdsBody	role = {0};
+	ImdsBody	keys = {0};
+	char	   *header;
+	char	   *base;
+	cJSON	   *json;
+	const char *id,
+			   *secret,
+			   *session,
+			   *expiration;
+	MemoryContext old;
+	bool		ok = false;
+
+	if (imds_cache.access_key_id && time(NULL) < imds_cache.expiration - IMDS_REFRESH_MARGIN_S)
+	{
+		creds->access_key_id = pstrdup(imds_cache.access_key_id);
+		creds->secret_access_key = pstrdup(imds_cache.secret_access_key);
+		creds->session_token = pstrdup(imds_cache.session_token);
+		return true;
+	}
+	if (disabled && pg_strcasecmp(disabled, "true") == 0)
+	{
+		*why = "the instance metadata service (disabled by AWS_EC2_METADATA_DISABLED)";
+		return false;
+	}
+	base = pstrdup(endpoint && endpoint[0] ? endpoint : IMDS_DEFAULT_ENDPOINT);
+	if (base[strlen(base) - 1] == '/')
+		base[strlen(base) - 1] = '\0';
+
+	if (!imds_request("PUT", psprintf("%s/latest/api/token", base),
+					  "X-aws-ec2-metadata-token-ttl-seconds: 21600", &token, why))
+		return false;
+	header = psprintf("X-aws-ec2-metadata-token: %s", trim(token.data));
+	imds_body_free(&token);
+	if (!imds_request("GET", psprintf("%s/latest/meta-data/iam/security-credentials/", base),
+					  header, &role, why))
+		goto done;
+	if (!imds_request("GET", psprintf("%s/latest/meta-data/iam/security-credentials/%s",
+									  base, trim(role.data)),
+					  header, &keys, why))
+		goto done;
+
+	json = cJSON_ParseWithLength(keys.data, keys.len);
+	id = json ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "AccessKeyId")) : NULL;
+	secret = json ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "SecretAccessKey")) : NULL;
+	session = json ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "Token")) : NULL;
+	expiration = json ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "Expiration")) : NULL;
+	if (id == NULL || secret == NULL || session == NULL || parse_expiration(expiration) == 0)
+	{
+		*why = "the instance metadata service (an answer without AccessKeyId, SecretAccessKey, Token and Expiration)";
+		goto done;
+	}
+	imds_cache_clear();
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	imds_cache.access_key_id = pstrdup(id);
+	imds_cache.secret_access_key = pstrdup(secret);
+	imds_cache.session_token = pstrdup(session);
+	imds_cache.expiration = parse_expiration(expiration);
+	MemoryContextSwitchTo(old);
+	explicit_bzero((char *) secret, strlen(secret));
+	explicit_bzero((char *) session, strlen(session));
+	creds->access_key_id = pstrdup(imds_cache.access_key_id);
+	creds->secret_access_key = pstrdup(imds_cache.secret_access_key);
+	creds->session_token = pstrdup(imds_cache.session_token);
+	ok = true;
+
+done:
+	explicit_bzero(header, strlen(header));
+	imds_body_free(&role);
+	imds_body_free(&keys);
+	return ok;
+}

@@ -4,6 +4,7 @@
 #   make installcheck            regression tests (needs PostgreSQL and the
 #                                emulator running: use test/harness check)
 #   make unit                    unit tests that need no server (SigV4)
+#   make fuzz                    libFuzzer targets (run them with test/fuzz)
 
 MODULE_big = ddbstream_fdw
 OBJS = \
@@ -36,7 +37,7 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers $(EXTRA_CFLAGS)
 SHLIB_LINK = $(DEPS_LIBS)
 
-EXTRA_CLEAN = test/sigv4_test results regression.diffs regression.out
+EXTRA_CLEAN = test/sigv4_test results regression.diffs regression.out fuzz/ddbstream_fdw_fuzz.so
 
 # No LLVM bitcode for JIT inlining: a scan waits on the network, not on
 # expression evaluation, and building bitcode would need clang.
@@ -59,3 +60,18 @@ $(OBJS): src/ddbstream_fdw.h src/sigv4.h
 # The benchmark's floor client (bench/run.py builds it).
 bench/floor: bench/floor.c src/sigv4.c src/sigv4.h
 	$(CC) -Wall -Wextra -O2 -Isrc -o $@ bench/floor.c src/sigv4.c $(DEPS_CFLAGS) $(DEPS_LIBS)
+
+# libFuzzer targets (fuzz/fuzz_targets.c), run inside a single-user backend
+# by test/fuzz.  clang and Debian's libclang-rt-14-dev provide libFuzzer.
+FUZZ_CC ?= clang
+FUZZ_RT := $(shell $(FUZZ_CC) --print-runtime-dir 2>/dev/null)
+FUZZ_SRCS = $(OBJS:.o=.c) fuzz/fuzz_targets.c
+fuzz/ddbstream_fdw_fuzz.so: $(FUZZ_SRCS) src/ddbstream_fdw.h src/sigv4.h
+	$(FUZZ_CC) -g -O1 -fPIC -shared -fno-omit-frame-pointer \
+		-fsanitize=fuzzer-no-link,undefined -fsanitize-trap=undefined -Wno-ignored-attributes \
+		$(shell $(PG_CONFIG) --cppflags) -I$(shell $(PG_CONFIG) --includedir-server) -Isrc $(DEPS_CFLAGS) \
+		-o $@ $(FUZZ_SRCS) $(DEPS_LIBS) \
+		$(FUZZ_RT)/libclang_rt.fuzzer_no_main-x86_64.a -lstdc++ -lm -lpthread
+
+.PHONY: fuzz
+fuzz: fuzz/ddbstream_fdw_fuzz.so

@@ -1,5 +1,6 @@
 --
--- tls: https endpoints are verified, certificate and host name, always.
+-- tls: https endpoints are verified, certificate and host name, always;
+-- only http and https URLs, and no redirects.
 -- The harness serves the split-stream server over HTTPS with a
 -- self-signed certificate for "localhost" ($TLS_CA_FILE).
 --
@@ -34,4 +35,18 @@ SELECT count(*) FROM tls_stream;                                          -- ERR
 ALTER SERVER tls_srv OPTIONS (SET endpoint 'file:///etc/passwd');         -- ERROR
 ALTER SERVER tls_srv OPTIONS (SET endpoint 'ftp://localhost/');           -- ERROR
 
+-- Redirects are never followed (here to another port of this host).
+\getenv fault_endpoint FAULT_ENDPOINT
+CREATE SERVER redirect_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint :'fault_endpoint', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER redirect_srv
+  OPTIONS (access_key_id 'redirkey', secret_access_key 'redirsecret');
+CREATE FOREIGN TABLE redirect_stream (seq numeric) SERVER redirect_srv
+  OPTIONS (table_name 'Anything');
+\! test/fault add DescribeTable 1 redirect location=http://127.0.0.1:1/
+SELECT count(*) FROM redirect_stream;                                     -- ERROR
+\! test/fault stats
+\! test/fault reset
+
+DROP SERVER redirect_srv CASCADE;
 DROP SERVER tls_srv CASCADE;

@@ -272,6 +272,8 @@ extern List *ddb_list_tables(DdbClient *client);
 extern List *ddb_import_foreign_schema(ImportForeignSchemaStmt *stmt,
 									   Oid serverOid);
 extern List *ddb_describe_stream(DdbClient *client, const char *stream_arn);
+extern char *ddb_parse_describe_stream(cJSON *response, const char *start_after,
+									   List **shards);
 extern char *ddb_get_shard_iterator(DdbClient *client, const char *stream_arn,
 									const DdbShardTask *task,
 									DdbAwsError *aws_error);

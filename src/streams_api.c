@@ -70,6 +70,7 @@ static void raise_invalid_response(DdbApi api, const char *op,
 								   const char *what);
 static const char *json_string(cJSON *obj, const char *name);
 static const char *api_name(DdbApi api);
+static bool is_sequence_number(const char *s);
 
 DdbClient *
 ddb_client_create(const DdbStreamOptions *opts, const DdbCredentials *creds,
@@ -656,10 +657,6 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 	{
 		cJSON	   *body;
 		cJSON	   *response;
-		cJSON	   *desc;
-		cJSON	   *list;
-		cJSON	   *item;
-		const char *last;
 
 		MemoryContextSwitchTo(cxt);
 		body = cJSON_CreateObject();
@@ -670,38 +667,8 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 		client->stats->requests_describe_stream++;
 		response = ddb_request(client, DDB_API_STREAMS, "DescribeStream", body, NULL, 0);
 
-		desc = cJSON_GetObjectItemCaseSensitive(response, "StreamDescription");
-		list = desc ? cJSON_GetObjectItemCaseSensitive(desc, "Shards") : NULL;
-		if (!cJSON_IsObject(desc) || (list && !cJSON_IsArray(list)))
-			raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
-								   "The response has no \"StreamDescription\" object with a \"Shards\" array.");
-
 		MemoryContextSwitchTo(outer);
-		cJSON_ArrayForEach(item, list)
-		{
-			cJSON	   *range = cJSON_GetObjectItemCaseSensitive(item, "SequenceNumberRange");
-			const char *id = json_string(item, "ShardId");
-			const char *parent = json_string(item, "ParentShardId");
-			const char *first = range ? json_string(range, "StartingSequenceNumber") : NULL;
-			const char *end = range ? json_string(range, "EndingSequenceNumber") : NULL;
-			DdbShard   *shard;
-
-			if (id == NULL || first == NULL)
-				raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
-									   "A shard lacks \"ShardId\" or \"StartingSequenceNumber\".");
-			shard = palloc(sizeof(DdbShard));
-			shard->shard_id = pstrdup(id);
-			shard->parent_shard_id = parent ? pstrdup(parent) : NULL;
-			shard->starting_seq = pstrdup(first);
-			shard->ending_seq = end ? pstrdup(end) : NULL;
-			shards = lappend(shards, shard);
-		}
-
-		last = json_string(desc, "LastEvaluatedShardId");
-		if (last && start_after && strcmp(last, start_after) == 0)
-			raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
-								   "\"LastEvaluatedShardId\" did not advance.");
-		start_after = last ? pstrdup(last) : NULL;
+		start_after = ddb_parse_describe_stream(response, start_after, &shards);
 		MemoryContextReset(cxt);
 		if (start_after == NULL)
 			break;
@@ -709,6 +676,65 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 	MemoryContextDelete(cxt);
 	client->stats->shards_listed += list_length(shards);
 	return shards;
+}
+
+/*
+ * One DescribeStream answer: append its shards to *shards (allocated in
+ * CurrentMemoryContext) and return its LastEvaluatedShardId, or NULL on the
+ * last page.  An answer that does not make sense is an error.
+ */
+char *
+ddb_parse_describe_stream(cJSON *response, const char *start_after,
+						  List **shards)
+{
+	cJSON	   *desc;
+	cJSON	   *list;
+	cJSON	   *item;
+	const char *last;
+
+	desc = cJSON_GetObjectItemCaseSensitive(response, "StreamDescription");
+	list = desc ? cJSON_GetObjectItemCaseSensitive(desc, "Shards") : NULL;
+	if (!cJSON_IsObject(desc) || (list && !cJSON_IsArray(list)))
+		raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
+							   "The response has no \"StreamDescription\" object with a \"Shards\" array.");
+
+	cJSON_ArrayForEach(item, list)
+	{
+		cJSON	   *range = cJSON_GetObjectItemCaseSensitive(item, "SequenceNumberRange");
+		const char *id = json_string(item, "ShardId");
+		const char *parent = json_string(item, "ParentShardId");
+		const char *first = range ? json_string(range, "StartingSequenceNumber") : NULL;
+		const char *end = range ? json_string(range, "EndingSequenceNumber") : NULL;
+		DdbShard   *shard;
+
+		if (id == NULL || first == NULL)
+			raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
+								   "A shard lacks \"ShardId\" or \"StartingSequenceNumber\".");
+		if (!is_sequence_number(first) || (end && !is_sequence_number(end)))
+			raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
+								   "A shard's sequence number range is not made of 1 to 40 digits.");
+		shard = palloc(sizeof(DdbShard));
+		shard->shard_id = pstrdup(id);
+		shard->parent_shard_id = parent ? pstrdup(parent) : NULL;
+		shard->starting_seq = pstrdup(first);
+		shard->ending_seq = end ? pstrdup(end) : NULL;
+		*shards = lappend(*shards, shard);
+	}
+
+	last = json_string(desc, "LastEvaluatedShardId");
+	if (last && start_after && strcmp(last, start_after) == 0)
+		raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
+							   "\"LastEvaluatedShardId\" did not advance.");
+	return last ? pstrdup(last) : NULL;
+}
+
+/* 1 to 40 digits, as sequence numbers are. */
+static bool
+is_sequence_number(const char *s)
+{
+	size_t		n = strspn(s, "0123456789");
+
+	return n > 0 && n <= DDB_SEQ_MAX_DIGITS && s[n] == '\0';
 }
 
 /*

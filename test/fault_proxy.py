@@ -19,6 +19,7 @@ Actions:
     delay     wait `ms` milliseconds, then forward
     hang      never answer (until the client gives up)
     body      answer 200 with `body` (a string) as is
+    redirect  answer `status` (default 307) with a Location header: `location`
     upstream  forward, then replace `find` by `replace` in the response body
 
 Standard library only; listens on 127.0.0.1.
@@ -121,6 +122,15 @@ class Handler(BaseHTTPRequestHandler):
             return
         if action == "body":
             return self.send_body(int(fault.get("status", 200)), fault["body"].encode("utf-8", "surrogateescape"))
+        if action == "redirect":
+            data = b'{"message": "moved"}'
+            self.send_response(int(fault.get("status", 307)))
+            self.send_header("Location", fault["location"])
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         if action == "delay":
             time.sleep(float(fault.get("ms", 100)) / 1000.0)
 

@@ -5,6 +5,7 @@
 #                                emulator running: use test/harness check)
 #   make unit                    unit tests that need no server (SigV4)
 #   make fuzz                    libFuzzer targets (run them with test/fuzz)
+#   make fuzz-run                run each for FUZZ_SECONDS (default 60)
 
 MODULE_big = ddbstream_fdw
 OBJS = \
@@ -75,3 +76,11 @@ fuzz/ddbstream_fdw_fuzz.so: $(FUZZ_SRCS) src/ddbstream_fdw.h src/sigv4.h
 
 .PHONY: fuzz
 fuzz: fuzz/ddbstream_fdw_fuzz.so
+
+# Run each fuzz target for FUZZ_SECONDS (as root, or as a user who can run
+# initdb): make fuzz-run FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz-run
+fuzz-run: fuzz
+	test/fuzz get_records $(FUZZ_SECONDS)
+	test/fuzz describe_stream $(FUZZ_SECONDS)

@@ -142,6 +142,19 @@ SELECT count(*) FROM cred_stream;                                             --
 \set VERBOSITY default
 ALTER SERVER cred_srv OPTIONS (SET endpoint :'split_endpoint');
 EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM cred_stream;
+-- Some services explain a signature mismatch by quoting the signed request,
+-- session token included: that part of AWS's message is left out.
+\getenv fault_endpoint FAULT_ENDPOINT
+CREATE SERVER sig_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint :'fault_endpoint', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER sig_srv
+  OPTIONS (access_key_id 'sigkey', secret_access_key 'sigsecret',
+           session_token 'sigsessiontoken');
+CREATE FOREIGN TABLE sig_stream (seq numeric) SERVER sig_srv OPTIONS (table_name 'Anything');
+\! test/fault add DescribeTable 1 status status=400 type=InvalidSignatureException 'message=The request signature we calculated does not match the signature you provided. The Canonical String for this request should have been POST / host:localhost x-amz-security-token:sigsessiontoken'
+SELECT count(*) FROM sig_stream;                                              -- ERROR
+\! test/fault reset
+DROP SERVER sig_srv CASCADE;
 -- Plain http to a host other than this machine warns.
 CREATE SERVER remote_http FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint 'http://dynamodb.example.com');

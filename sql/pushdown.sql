@@ -57,6 +57,27 @@ EXPLAIN (COSTS OFF) SELECT keys FROM push_stream WHERE new_image ->> 'brand' = '
 EXPLAIN (COSTS OFF) SELECT keys FROM push_stream ORDER BY seq DESC LIMIT 5;
 -- A pushed condition does not.
 EXPLAIN (COSTS OFF) SELECT keys FROM push_stream WHERE seq > 5 LIMIT 5;
+-- seq IN only positions the scan (records between the values are filtered
+-- by PostgreSQL), so it is no exact condition: the LIMIT stays above.
+SELECT (SELECT seq FROM push_copy ORDER BY seq LIMIT 1 OFFSET 2) AS third,
+       (SELECT seq FROM push_copy ORDER BY seq LIMIT 1 OFFSET 6) AS seventh \gset
+CREATE FUNCTION has_record_limit(query text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+    IF line ~ 'Record Limit' THEN
+      RETURN true;
+    END IF;
+  END LOOP;
+  RETURN false;
+END
+$$;
+SELECT has_record_limit(format('SELECT keys FROM push_stream WHERE seq IN (%s, %s) LIMIT 2',
+                               :'third', :'seventh')) AS in_list_limit_pushed,
+       has_record_limit('SELECT keys FROM push_stream WHERE seq > 5 LIMIT 2') AS range_limit_pushed;
+SELECT count(*) FROM (SELECT keys FROM push_stream WHERE seq IN (:third, :seventh) LIMIT 2) x;
+DROP FUNCTION has_record_limit(text);
 
 -- ===================================================================
 -- parameters: prepared statements (also as generic plans), PL/pgSQL

@@ -258,6 +258,11 @@ from_shared_file(const char *profile, DdbCredentials *creds, char **where)
 	if (creds->access_key_id && creds->access_key_id[0] &&
 		creds->secret_access_key && creds->secret_access_key[0])
 		return true;
+	/* an incomplete profile: forget, and wipe, what was read of it */
+	if (creds->secret_access_key)
+		explicit_bzero(creds->secret_access_key, strlen(creds->secret_access_key));
+	if (creds->session_token)
+		explicit_bzero(creds->session_token, strlen(creds->session_token));
 	memset(creds, 0, sizeof(*creds));
 	return false;
 }
@@ -349,6 +354,12 @@ imds_request(const char *method, const char *url, const char *header,
 	{
 		*why = psprintf("the instance metadata service (%s %s: HTTP %ld)", method, url,
 						status);
+		imds_body_free(body);
+		return false;
+	}
+	if (body->len == 0)
+	{
+		*why = psprintf("the instance metadata service (%s %s: an empty answer)", method, url);
 		imds_body_free(body);
 		return false;
 	}

@@ -82,6 +82,8 @@ typedef struct DdbRelInfo
 typedef struct DdbSlot
 {
 	DdbShardTask *task;
+	DdbShardStart start;		/* where reading began: the task's start, or */
+	const char *start_seq;		/* TRIM_HORIZON after a fallback */
 	DdbPending *pending;		/* request in flight, or NULL */
 	bool		pending_iterator;	/* it is a GetShardIterator */
 	bool		has_iterator;	/* GetShardIterator has answered */
@@ -682,7 +684,7 @@ fetch_next_page(DdbScanState *st)
 					reacquire_iterator(st, slot, DDB_START_AFTER_SEQUENCE_NUMBER,
 									   ddb_seq_pad(slot->last_seq));
 				else
-					reacquire_iterator(st, slot, slot->task->start, slot->task->start_seq);
+					reacquire_iterator(st, slot, slot->start, slot->start_seq);
 			}
 			else if (strcmp(err.type, "TrimmedDataAccessException") == 0)
 				handle_trimmed(st, slot, "GetRecords", &err);
@@ -790,6 +792,8 @@ start_slot(DdbScanState *st, DdbShardTask *task)
 	DdbSlot    *slot = palloc0(sizeof(DdbSlot));
 
 	slot->task = task;
+	slot->start = task->start;
+	slot->start_seq = task->start_seq;
 	slot->pending = ddb_get_shard_iterator_start(st->client, st->stream_arn, task);
 	slot->pending_iterator = true;
 	st->slots = lappend(st->slots, slot);
@@ -923,6 +927,12 @@ reacquire_iterator(DdbScanState *st, DdbSlot *slot, DdbShardStart start,
 
 	task.start = start;
 	task.start_seq = seq;
+	if (slot->last_seq == NULL)
+	{
+		/* nothing read yet: this is where the shard's reading begins */
+		slot->start = start;
+		slot->start_seq = seq;
+	}
 	if (slot->iterator)
 		pfree(slot->iterator);
 	slot->iterator = ddb_get_shard_iterator(st->client, st->stream_arn, &task, NULL);

@@ -86,13 +86,13 @@ ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 				 errmsg("could not create a libcurl handle")));
+	http->cleanup.func = http_cleanup;
+	http->cleanup.arg = http;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &http->cleanup);
 	http->connect_timeout_ms = connect_timeout_ms;
 	http->request_timeout_ms = request_timeout_ms;
 	http->ca_file = ca_file ? MemoryContextStrdup(CurrentMemoryContext, ca_file) : NULL;
 	http->cxt = CurrentMemoryContext;
-	http->cleanup.func = http_cleanup;
-	http->cleanup.arg = http;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &http->cleanup);
 	return http;
 }
 

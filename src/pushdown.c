@@ -181,7 +181,8 @@ classify(Expr *clause, Index relid, const DdbColumnInfo *columns, int ncolumns,
 /*
  * Split the relation's conditions into those pushed to the stream (their
  * value expressions and kinds) and those that only PostgreSQL checks.  Sets
- * *all_pushed when every condition was pushed, and *explain to the text
+ * *all_pushed when every condition was pushed and is applied exactly by the
+ * scan (then a LIMIT can be too), and *explain to the text
  * EXPLAIN shows ("seq > $1 AND shard_id = 'x'").
  */
 void
@@ -216,6 +217,14 @@ ddb_classify_conditions(List *restrictinfos, Index relid,
 		}
 		*values = lappend(*values, value);
 		*kinds = lappend_int(*kinds, kind);
+
+		/*
+		 * seq IN (...) only positions the scan (from the least to the greatest
+		 * value): records between the values are returned and filtered by
+		 * PostgreSQL, so a LIMIT must not be applied by the scan.
+		 */
+		if (kind == DDB_PUSH_SEQ_IN)
+			*all_pushed = false;
 
 		buf = (kind == DDB_PUSH_SHARD_EQ || kind == DDB_PUSH_SHARD_IN) ? &shardbuf : &seqbuf;
 		if (buf->len > 0)

@@ -11,6 +11,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <time.h>
 
@@ -71,6 +72,7 @@ static void raise_invalid_response(DdbApi api, const char *op,
 static const char *json_string(cJSON *obj, const char *name);
 static const char *api_name(DdbApi api);
 static bool is_sequence_number(const char *s);
+static const char *without_signed_text(const char *message);
 
 DdbClient *
 ddb_client_create(const DdbStreamOptions *opts, const DdbCredentials *creds,
@@ -478,11 +480,43 @@ parse_aws_error(long status, const char *body, size_t len, DdbAwsError *err)
 		if (err->message == NULL)
 			err->message = json_string(json, "Message");
 	}
+	if (err->message)
+		err->message = without_signed_text(err->message);
 	if (type == NULL)
 		type = psprintf("HTTP %ld", status);
 	else if ((hash = strrchr(type, '#')) != NULL)
 		type = hash + 1;
 	err->type = type;
+}
+
+/*
+ * Some services explain a signature mismatch with the canonical request
+ * and the string to sign, which list the signed headers with their values,
+ * the session token among them: keep only what comes before those.
+ */
+static const char *
+without_signed_text(const char *message)
+{
+	static const char *const markers[] = {
+		"The Canonical String", "The String-to-Sign", "x-amz-security-token",
+		"Authorization:", "AWS4-HMAC-SHA256"
+	};
+	const char *cut = NULL;
+	int			i;
+
+	for (i = 0; i < lengthof(markers); i++)
+	{
+		const char *p = strcasestr(message, markers[i]);
+
+		if (p && (cut == NULL || p < cut))
+			cut = p;
+	}
+	if (cut == NULL)
+		return message;
+	while (cut > message && isspace((unsigned char) cut[-1]))
+		cut--;
+	return psprintf("%.*s (the rest of the message is left out: it quotes the signed request)",
+					(int) (cut - message), message);
 }
 
 /*

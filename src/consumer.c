@@ -38,9 +38,18 @@ typedef struct Checkpoint
 	bool		finished;
 } Checkpoint;
 
+/* The checkpoints read by a query, copied out of SPI's memory. */
+typedef struct CheckpointList
+{
+	Checkpoint *items;
+	int			n;
+	MemoryContext cxt;			/* where to copy them */
+} CheckpointList;
+
 static void consumer_error_context(void *arg);
 static void spi_run(const char *sql, int nargs, Oid *types, Datum *values,
-					int expected);
+					int expected, void (*rows) (void *arg), void *arg);
+static void copy_checkpoints(void *arg);
 static Datum text_array(List *strings);
 static int	checkpoint_cmp(const void *a, const void *b);
 static bool shard_listed(List *shards, const char *shard_id);
@@ -81,7 +90,7 @@ ddb_consumer_lock(const char *consumer, const char *stream_arn)
 			"VALUES ($1, $2, pg_catalog.now()) "
 			"ON CONFLICT (consumer, stream_arn) "
 			"DO UPDATE SET last_read_at = pg_catalog.now()",
-			2, types, values, SPI_OK_INSERT);
+			2, types, values, SPI_OK_INSERT, NULL, NULL);
 }
 
 /*
@@ -98,47 +107,24 @@ ddb_consumer_apply_checkpoints(const char *consumer, const char *stream_arn,
 							   List *shards, List *tasks, bool skip_trimmed,
 							   int *nskipped)
 {
-	MemoryContext outer = CurrentMemoryContext;
-	ErrorContextCallback errcallback;
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		values[2];
+	CheckpointList read = {NULL, 0, CurrentMemoryContext};
 	Checkpoint *cps;
 	int			ncps;
 	List	   *kept = NIL;
 	ListCell   *lc;
-	uint64		i;
+	int			i;
 
 	values[0] = CStringGetTextDatum(consumer);
 	values[1] = CStringGetTextDatum(stream_arn);
-
-	errcallback.callback = consumer_error_context;
-	errcallback.arg = (void *) consumer;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT shard_id, sequence_number::pg_catalog.text, shard_finished "
-							  "FROM ddbstream_fdw.checkpoints "
-							  "WHERE consumer OPERATOR(pg_catalog.=) $1 "
-							  "AND stream_arn OPERATOR(pg_catalog.=) $2",
-							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the checkpoints of consumer \"%s\"", consumer);
-
-	ncps = (int) SPI_processed;
-	cps = MemoryContextAlloc(outer, sizeof(Checkpoint) * Max(ncps, 1));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *finished = SPI_getvalue(tup, desc, 3);
-
-		cps[i].shard_id = MemoryContextStrdup(outer, SPI_getvalue(tup, desc, 1));
-		cps[i].seq = MemoryContextStrdup(outer, SPI_getvalue(tup, desc, 2));
-		cps[i].finished = (finished[0] == 't');
-	}
-	SPI_finish();
-	error_context_stack = errcallback.previous;
+	spi_run("SELECT shard_id, sequence_number::pg_catalog.text, shard_finished "
+			"FROM ddbstream_fdw.checkpoints "
+			"WHERE consumer OPERATOR(pg_catalog.=) $1 "
+			"AND stream_arn OPERATOR(pg_catalog.=) $2",
+			2, types, values, SPI_OK_SELECT, copy_checkpoints, &read);
+	cps = read.items;
+	ncps = read.n;
 
 	for (i = 0; i < ncps; i++)
 	{
@@ -252,7 +238,7 @@ ddb_consumer_save(const char *consumer, const char *stream_arn, List *tasks,
 				"SET sequence_number = excluded.sequence_number, "
 				"shard_finished = excluded.shard_finished, "
 				"updated_at = excluded.updated_at",
-				5, types, values, SPI_OK_INSERT);
+				5, types, values, SPI_OK_INSERT, NULL, NULL);
 	}
 
 	if (listed != NIL)
@@ -267,13 +253,17 @@ ddb_consumer_save(const char *consumer, const char *stream_arn, List *tasks,
 				"WHERE consumer OPERATOR(pg_catalog.=) $1 "
 				"AND stream_arn OPERATOR(pg_catalog.=) $2 "
 				"AND shard_id OPERATOR(pg_catalog.<>) ALL ($3)",
-				3, types, values, SPI_OK_DELETE);
+				3, types, values, SPI_OK_DELETE, NULL, NULL);
 	}
 }
 
-/* Run one statement through SPI, naming the consumer in any error. */
+/*
+ * Run one statement through SPI, naming the consumer in any error; rows(arg)
+ * copies what a query returned out of SPI_tuptable before SPI is left.
+ */
 static void
-spi_run(const char *sql, int nargs, Oid *types, Datum *values, int expected)
+spi_run(const char *sql, int nargs, Oid *types, Datum *values, int expected,
+		void (*rows) (void *arg), void *arg)
 {
 	ErrorContextCallback errcallback;
 	const char *consumer = TextDatumGetCString(values[0]);
@@ -297,12 +287,33 @@ spi_run(const char *sql, int nargs, Oid *types, Datum *values, int expected)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0) != expected)
-		elog(ERROR, "could not save the positions of consumer \"%s\"", consumer);
+		elog(ERROR, "could not keep the positions of consumer \"%s\"", consumer);
+	if (rows)
+		rows(arg);
 	SPI_finish();
 	if (pushed)
 		PopActiveSnapshot();
 
 	error_context_stack = errcallback.previous;
+}
+
+static void
+copy_checkpoints(void *arg)
+{
+	CheckpointList *list = (CheckpointList *) arg;
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+	uint64		i;
+
+	list->n = (int) SPI_processed;
+	list->items = MemoryContextAlloc(list->cxt, sizeof(Checkpoint) * Max(list->n, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+
+		list->items[i].shard_id = MemoryContextStrdup(list->cxt, SPI_getvalue(tup, desc, 1));
+		list->items[i].seq = MemoryContextStrdup(list->cxt, SPI_getvalue(tup, desc, 2));
+		list->items[i].finished = SPI_getvalue(tup, desc, 3)[0] == 't';
+	}
 }
 
 static void

@@ -36,7 +36,6 @@ typedef struct ShardPending
 } ShardPending;
 
 static void check_consumer_table(Relation rel);
-static double record_created(cJSON *record);
 
 PG_FUNCTION_INFO_V1(ddbstream_fdw_consumer_pending);
 
@@ -82,7 +81,7 @@ ddbstream_fdw_consumer_pending(PG_FUNCTION_ARGS)
 			cur++;
 		pending[cur].records++;
 		if (pending[cur].oldest < 0)
-			pending[cur].oldest = record_created(record);
+			pending[cur].oldest = ddb_record_created(record);
 	}
 
 	consumer = ddb_peek_scan_consumer(st, &stream_arn);
@@ -157,14 +156,4 @@ check_consumer_table(Relation rel)
 						RelationGetRelationName(rel)),
 				 errhint("Lag is measured for consumers: ALTER FOREIGN TABLE %s OPTIONS (ADD consumer '...').",
 						 quote_identifier(RelationGetRelationName(rel)))));
-}
-
-/* ApproximateCreationDateTime in epoch seconds, or -1 when absent. */
-static double
-record_created(cJSON *record)
-{
-	cJSON	   *ddb = cJSON_GetObjectItemCaseSensitive(record, "dynamodb");
-	cJSON	   *created = ddb ? cJSON_GetObjectItemCaseSensitive(ddb, "ApproximateCreationDateTime") : NULL;
-
-	return cJSON_IsNumber(created) ? created->valuedouble : -1;
 }

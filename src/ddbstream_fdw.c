@@ -132,7 +132,7 @@ struct DdbScanState
 	List	   *slots;			/* DdbSlot: the shards being read, in order */
 	DdbSlot    *slot;			/* the first of them: rows come from it */
 	DdbShardTask *task;			/* its task */
-	const char *returned_seq;	/* of the last row returned (in page_cxt) */
+	cJSON	   *returned_record;	/* the last row returned (in page_cxt) */
 	double		scan_start;		/* epoch seconds, rounded down */
 	cJSON	   *next_record;	/* next record of the current page */
 
@@ -181,8 +181,8 @@ static void reacquire_iterator(DdbScanState *st, DdbSlot *slot,
 							   DdbShardStart start, const char *seq);
 static void handle_trimmed(DdbScanState *st, DdbSlot *slot, const char *op,
 						   const DdbAwsError *err);
-static bool shard_caught_up(DdbScanState *st, DdbSlot *slot, cJSON *records,
-							int nrecords, const char *next_iterator);
+static bool shard_caught_up(DdbScanState *st, DdbSlot *slot, cJSON *last,
+							const char *next_iterator);
 static bool page_ends_shard(DdbScanState *st, DdbSlot *slot, bool has_records,
 							const char *last_seq, double last_created,
 							bool has_next, int empty_pages, bool *exhausted);
@@ -550,8 +550,7 @@ ddbIterateForeignScan(ForeignScanState *node)
 	if (record == NULL)
 		return slot;
 	st->returned++;
-	if (st->opts.consumer)
-		st->returned_seq = record_seq(record);
+	st->returned_record = record;
 	/* pages requested ahead come in while rows are converted */
 	if ((st->returned & 63) == 0)
 		ddb_client_pump(st->client);
@@ -626,6 +625,7 @@ fetch_next_page(DdbScanState *st)
 		DdbPending *pending;
 		DdbReadAhead ra;
 		cJSON	   *records;
+		cJSON	   *last;
 		char	   *next_iterator;
 		int			nrecords;
 		int			ask;
@@ -700,17 +700,16 @@ fetch_next_page(DdbScanState *st)
 
 		pfree(slot->iterator);
 		slot->iterator = NULL;
-		if (!shard_caught_up(st, slot, records, nrecords, next_iterator))
+		last = nrecords > 0 ? cJSON_GetArrayItem(records, nrecords - 1) : NULL;
+		if (!shard_caught_up(st, slot, last, next_iterator))
 			slot->iterator = MemoryContextStrdup(st->scan_cxt, next_iterator);
 		slot->shard_records += nrecords;
-		if (nrecords > 0)
+		if (last)
 		{
 			/* where to go on from if the next iterator expires */
 			if (slot->last_seq)
 				pfree(slot->last_seq);
-			slot->last_seq =
-				MemoryContextStrdup(st->scan_cxt,
-									record_seq(cJSON_GetArrayItem(records, nrecords - 1)));
+			slot->last_seq = MemoryContextStrdup(st->scan_cxt, record_seq(last));
 		}
 
 		/* the shard's next page is on its way while this one is returned */
@@ -899,12 +898,16 @@ finish_task(DdbScanState *st)
 static void
 remember_position(DdbScanState *st)
 {
-	if (st->returned_seq == NULL)
+	if (st->returned_record == NULL)
 		return;
-	if (st->task->returned_seq)
-		pfree(st->task->returned_seq);
-	st->task->returned_seq = MemoryContextStrdup(st->scan_cxt, st->returned_seq);
-	st->returned_seq = NULL;
+	if (st->opts.consumer)
+	{
+		if (st->task->returned_seq)
+			pfree(st->task->returned_seq);
+		st->task->returned_seq = MemoryContextStrdup(st->scan_cxt,
+													 record_seq(st->returned_record));
+	}
+	st->returned_record = NULL;
 }
 
 /* A consumer's scan saves how far it got, in the current transaction. */
@@ -1028,22 +1031,12 @@ end_shard(DdbScanState *st)
  * pages are read through: nothing is skipped.
  */
 static bool
-shard_caught_up(DdbScanState *st, DdbSlot *slot, cJSON *records, int nrecords,
+shard_caught_up(DdbScanState *st, DdbSlot *slot, cJSON *last,
 				const char *next_iterator)
 {
-	cJSON	   *last = nrecords > 0 ? cJSON_GetArrayItem(records, nrecords - 1) : NULL;
-	double		created = -1;
-
-	if (last != NULL)
-	{
-		cJSON	   *ddb = cJSON_GetObjectItemCaseSensitive(last, "dynamodb");
-		cJSON	   *c = ddb ? cJSON_GetObjectItemCaseSensitive(ddb, "ApproximateCreationDateTime") : NULL;
-
-		if (cJSON_IsNumber(c))
-			created = c->valuedouble;
-	}
 	return page_ends_shard(st, slot, last != NULL,
-						   last ? record_seq(last) : NULL, created,
+						   last ? record_seq(last) : NULL,
+						   last ? ddb_record_created(last) : -1,
 						   next_iterator != NULL, slot->empty_pages,
 						   &slot->exhausted);
 }
@@ -1142,6 +1135,16 @@ record_seq(cJSON *record)
 	return seq->valuestring;
 }
 
+/* A record's ApproximateCreationDateTime in epoch seconds, or -1 if none. */
+double
+ddb_record_created(cJSON *record)
+{
+	cJSON	   *ddb = cJSON_GetObjectItemCaseSensitive(record, "dynamodb");
+	cJSON	   *created = ddb ? cJSON_GetObjectItemCaseSensitive(ddb, "ApproximateCreationDateTime") : NULL;
+
+	return cJSON_IsNumber(created) ? created->valuedouble : -1;
+}
+
 /*
  * Start again from the beginning: list the shards anew, since the stream may
  * have moved on.
@@ -1163,7 +1166,7 @@ ddbReScanForeignScan(ForeignScanState *node)
 	st->task = NULL;
 	st->slots = NIL;
 	st->slot = NULL;
-	st->returned_seq = NULL;
+	st->returned_record = NULL;
 	st->shards = NIL;
 	st->next_record = NULL;
 }

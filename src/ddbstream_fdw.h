@@ -302,6 +302,7 @@ extern void ddb_raise_aws_error(const char *api, const char *op,
 
 /* in ddbstream_fdw.c */
 extern void ddb_cjson_use_palloc(void);
+extern double ddb_record_created(cJSON *record);
 typedef struct DdbScanState DdbScanState;
 extern DdbScanState *ddb_peek_scan_begin(Relation rel);
 extern cJSON *ddb_peek_scan_next(DdbScanState *st, DdbShardTask **task);

@@ -25,9 +25,11 @@ OBJS = \
 PGFILEDESC = "ddbstream_fdw - foreign data wrapper for DynamoDB Streams"
 
 EXTENSION = ddbstream_fdw
-DATA = src/ddbstream_fdw--0.1.0.sql
+# 0.2.0 is installed as 0.1.0 followed by the update script, so a new
+# install and an updated one are the same.
+DATA = src/ddbstream_fdw--0.1.0.sql src/ddbstream_fdw--0.1.0--0.2.0.sql
 
-REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes consumers consumer_sessions consumer_lineage mirror concurrency tls
+REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes consumers consumer_sessions consumer_lineage consumer_plans consumer_roles mirror concurrency tls consumer_upgrade
 
 PKG_CONFIG ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)

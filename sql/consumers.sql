@@ -181,20 +181,25 @@ CREATE FOREIGN TABLE bad_feed (keys jsonb) SERVER ddb
 CREATE FOREIGN TABLE bad_feed (keys jsonb) SERVER ddb
   OPTIONS (table_name 'Accounts', consumer 'x', iterator_type 'latest'); -- ERROR
 ALTER FOREIGN TABLE accounts_stream OPTIONS (ADD iterator_type 'latest', ADD consumer 'x'); -- ERROR
--- A user who may not write the checkpoints cannot consume.
+-- A user who may not write the checkpoints cannot consume: the hint names
+-- the grants.
 CREATE ROLE consumers_reader;
-GRANT SELECT ON accounts_feed TO consumers_reader;
+CREATE FOREIGN TABLE reader_feed (keys jsonb)
+  SERVER ddb OPTIONS (table_name 'Accounts', consumer 'reader');
+GRANT SELECT ON reader_feed TO consumers_reader;
 CREATE USER MAPPING FOR consumers_reader SERVER ddb
   OPTIONS (access_key_id 'readerkey', secret_access_key 'readersecret');
 SET ROLE consumers_reader;
-SELECT count(*) FROM accounts_feed;                                     -- ERROR
+SELECT count(*) FROM reader_feed;                                       -- ERROR
 RESET ROLE;
--- Granted, it can.
+-- Granted, it can (consumers of other roles stay out of its reach: see
+-- consumer_roles).
 GRANT USAGE ON SCHEMA ddbstream_fdw TO consumers_reader;
 GRANT SELECT, INSERT, UPDATE, DELETE
   ON ddbstream_fdw.consumers, ddbstream_fdw.checkpoints TO consumers_reader;
 SET ROLE consumers_reader;
-SELECT count(*) FROM accounts_feed;
+SELECT count(*) > 0 AS read_all FROM reader_feed;
+SELECT count(*) FROM reader_feed;
 RESET ROLE;
 
 DROP OWNED BY consumers_reader;

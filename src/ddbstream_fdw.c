@@ -108,7 +108,9 @@ struct DdbScanState
 	DdbStreamOptions opts;
 	const char *relname;
 	bool		peek;			/* consumer_lag: read without consuming */
+	Oid			userid;			/* the role the scan reads as */
 	DdbCredentials creds;
+	DdbConsumer *consumer;		/* option consumer: its positions, or NULL */
 	DdbColumnInfo *columns;		/* one per attribute of the tuple descriptor */
 	bool	   *retrieved;		/* which of them the query uses */
 	int			ncolumns;
@@ -167,8 +169,9 @@ static void start_scan(DdbScanState *st);
 static cJSON *next_wanted_record(DdbScanState *st);
 static bool fetch_next_page(DdbScanState *st);
 static void finish_task(DdbScanState *st);
+static void open_consumer(DdbScanState *st);
 static void remember_position(DdbScanState *st);
-static void save_positions(DdbScanState *st);
+static void advance_consumer(DdbScanState *st);
 static void fill_window(DdbScanState *st);
 static void start_slot(DdbScanState *st, DdbShardTask *task);
 static void finish_iterator(DdbScanState *st, DdbSlot *slot);
@@ -199,6 +202,7 @@ _PG_init(void)
 {
 	ddb_http_global_init();
 	ddb_cjson_use_palloc();
+	ddb_consumer_init();
 }
 
 /*
@@ -451,6 +455,7 @@ ddbBeginForeignScan(ForeignScanState *node, int eflags)
 
 	ddb_get_table_options(RelationGetRelid(rel), &st->opts);
 	st->relname = pstrdup(RelationGetRelationName(rel));
+	st->userid = userid;
 	if (st->opts.consumer)
 		ddb_consumer_check_writable(st->opts.consumer, st->relname);
 	ddb_get_credentials(GetForeignServer(GetForeignTable(RelationGetRelid(rel))->serverid),
@@ -468,6 +473,39 @@ ddbBeginForeignScan(ForeignScanState *node, int eflags)
 										 "ddbstream_fdw scan data",
 										 ALLOCSET_DEFAULT_SIZES);
 	create_page_contexts(st);
+
+	/*
+	 * A consumer is locked and its positions read now, at executor start:
+	 * the executor enters parallel mode (where nothing may be written) only
+	 * to run the plan, and leaves it before EndForeignScan.
+	 */
+	if (st->opts.consumer)
+		open_consumer(st);
+}
+
+/*
+ * Find the consumer's stream and open the consumer for reading; the stream
+ * ARN found is kept for every pass of the scan.
+ */
+static void
+open_consumer(DdbScanState *st)
+{
+	if (st->opts.stream_arn == NULL)
+	{
+		MemoryContext lookup_cxt = AllocSetContextCreate(st->scan_cxt,
+														 "ddbstream_fdw table lookup",
+														 ALLOCSET_SMALL_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(lookup_cxt);
+		DdbClient  *client = ddb_client_create(&st->opts, &st->creds, &st->stats);
+		char	   *arn = ddb_describe_table_stream(client, st->opts.table_name, false);
+
+		MemoryContextSwitchTo(old);
+		st->opts.stream_arn = pstrdup(arn);
+		/* also frees the libcurl handle */
+		MemoryContextDelete(lookup_cxt);
+	}
+	st->consumer = ddb_consumer_open(st->opts.consumer, st->opts.stream_arn,
+									 st->userid, st->relname, true);
 }
 
 /* The per-page and per-row contexts, children of the scan's context. */
@@ -517,14 +555,12 @@ start_scan(DdbScanState *st)
 								&nskipped);
 	if (st->opts.consumer)
 	{
-		/* wait for any other reader of this consumer, then go on after it */
-		if (!st->peek)
-			ddb_consumer_lock(st->opts.consumer, st->stream_arn);
-		st->tasks = ddb_consumer_apply_checkpoints(st->opts.consumer,
-												   st->stream_arn, shards,
-												   st->tasks,
-												   st->opts.skip_trimmed,
-												   &nskipped);
+		/* consumer_lag reads the positions without locking the consumer */
+		if (st->consumer == NULL)
+			st->consumer = ddb_consumer_open(st->opts.consumer, st->stream_arn,
+											 st->userid, st->relname, false);
+		st->tasks = ddb_consumer_apply(st->consumer, shards, st->tasks,
+									   st->opts.skip_trimmed, &nskipped);
 	}
 	st->shards = shards;
 	st->stats.shards_skipped += nskipped;
@@ -910,14 +946,17 @@ remember_position(DdbScanState *st)
 	st->returned_record = NULL;
 }
 
-/* A consumer's scan saves how far it got, in the current transaction. */
+/*
+ * A consumer's scan keeps how far a pass got, in memory: the next pass
+ * starts there, and EndForeignScan writes it.
+ */
 static void
-save_positions(DdbScanState *st)
+advance_consumer(DdbScanState *st)
 {
-	if (st->opts.consumer == NULL || st->peek || st->client == NULL)
+	if (st->consumer == NULL || st->peek || st->client == NULL)
 		return;
 	remember_position(st);
-	ddb_consumer_save(st->opts.consumer, st->stream_arn, st->tasks, st->shards);
+	ddb_consumer_advance(st->consumer, st->tasks, st->shards);
 }
 
 /* A new iterator for the current shard, raising any error. */
@@ -1155,7 +1194,7 @@ ddbReScanForeignScan(ForeignScanState *node)
 	DdbScanState *st = (DdbScanState *) node->fdw_state;
 
 	/* a consumer returns each record once, even to a scan run again */
-	save_positions(st);
+	advance_consumer(st);
 
 	/* also deletes the page and row contexts, and frees the libcurl handle */
 	MemoryContextReset(st->scan_cxt);
@@ -1178,7 +1217,10 @@ ddbEndForeignScan(ForeignScanState *node)
 
 	if (st == NULL)
 		return;
-	save_positions(st);
+	advance_consumer(st);
+	if (st->consumer)
+		ddb_consumer_close(st->consumer);
+	st->consumer = NULL;
 	/* Frees the libcurl handle too, through its reset callback. */
 	MemoryContextDelete(st->scan_cxt);
 	st->scan_cxt = NULL;
@@ -1263,8 +1305,9 @@ ddb_peek_scan_begin(Relation rel)
 	st->peek = true;
 	ddb_get_table_options(RelationGetRelid(rel), &st->opts);
 	st->relname = pstrdup(RelationGetRelationName(rel));
+	st->userid = GetUserId();
 	ddb_get_credentials(GetForeignServer(GetForeignTable(RelationGetRelid(rel))->serverid),
-						GetUserId(), &st->creds);
+						st->userid, &st->creds);
 	st->limit = -1;
 	st->scan_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										 "ddbstream_fdw peek scan data",

@@ -18,7 +18,7 @@
 
 #include <cJSON.h>
 
-#define DDBSTREAM_FDW_VERSION "0.1.0"
+#define DDBSTREAM_FDW_VERSION "0.2.0"
 
 /* Smallest and largest sequence-number lengths GetShardIterator accepts. */
 #define DDB_SEQ_MIN_DIGITS 21
@@ -313,14 +313,16 @@ extern const char *ddb_peek_scan_consumer(DdbScanState *st,
 extern void ddb_peek_scan_end(DdbScanState *st);
 
 /* in consumer.c */
+typedef struct DdbConsumer DdbConsumer;
+extern void ddb_consumer_init(void);
 extern void ddb_consumer_check_writable(const char *consumer,
 										const char *relname);
-extern void ddb_consumer_lock(const char *consumer, const char *stream_arn);
-extern List *ddb_consumer_apply_checkpoints(const char *consumer,
-											const char *stream_arn,
-											List *shards, List *tasks,
-											bool skip_trimmed, int *nskipped);
-extern void ddb_consumer_save(const char *consumer, const char *stream_arn,
-							  List *tasks, List *shards);
+extern DdbConsumer *ddb_consumer_open(const char *name, const char *stream_arn,
+									  Oid userid, const char *relname,
+									  bool reader);
+extern List *ddb_consumer_apply(DdbConsumer *c, List *shards, List *tasks,
+								bool skip_trimmed, int *nskipped);
+extern void ddb_consumer_advance(DdbConsumer *c, List *tasks, List *shards);
+extern void ddb_consumer_close(DdbConsumer *c);
 
 #endif							/* DDBSTREAM_FDW_H */

@@ -8,40 +8,33 @@ Local, copies them through a consumer in a transaction, and kills the
 backend with SIGKILL: before COMMIT (nothing may survive) or after it
 (everything must).  A kill makes the postmaster restart every backend, as
 after any crash.  At the end the change log must equal the stream: no
-record missing, none twice (event_id is the primary key).
+record missing, none twice (event_id is the primary key).  The last two
+rounds read the consumer through a parallel plan (a Gather joining the feed
+with a local table) and copy the rows from the client.
 
 Prints one line per check and a closing "N passed, N failed".
 """
 import os
 import signal
-import sys
 import time
 
-import boto3
 import psycopg2
 
-ROUNDS = 6
+from scenario import check, connect as connect_once, drop_database, dynamodb, \
+    fresh_database, fresh_table, run
+
+ROUNDS = 8
+PARALLEL_FROM = 7   # rounds from this one on read through a parallel plan
 RECORDS_PER_ROUND = 5
 TABLE = "CrashAccounts"
 DB = "consumer_crash"
-
-results = []
-
-
-def check(ok, what):
-    results.append(ok)
-    print(("ok" if ok else "not ok") + " %d - %s" % (len(results), what), flush=True)
-
 
 def connect(dbname=DB, timeout=60):
     """Connect, waiting for the server to come back after a crash."""
     deadline = time.time() + timeout
     while True:
         try:
-            conn = psycopg2.connect(dbname=dbname, host=os.environ["PGHOST"],
-                                    port=os.environ["PGPORT"], user="postgres")
-            conn.autocommit = True
-            return conn
+            return connect_once(dbname)
         except psycopg2.OperationalError:
             if time.time() > deadline:
                 raise
@@ -75,6 +68,27 @@ def kill_backend(conn):
         time.sleep(0.1)
 
 
+PARALLEL_COPY = ("SELECT f.event_id, f.seq, f.keys::text FROM feed f "
+                 "JOIN ids i ON i.id = f.keys ->> 'id'")
+
+
+def copy_in_parallel_plan(cur, show_plan):
+    """Read the consumer in a plan with a Gather, and insert what it returned
+    from the client, in the same transaction."""
+    for setting in ("parallel_setup_cost", "parallel_tuple_cost",
+                    "min_parallel_table_scan_size"):
+        cur.execute("SET LOCAL %s = 0" % setting)
+    if show_plan:
+        cur.execute("EXPLAIN (COSTS OFF) " + PARALLEL_COPY)
+        plan = [r[0] for r in cur.fetchall()]
+        check(any("Gather" in line for line in plan),
+              "the parallel rounds' plan has a Gather: %s" % " / ".join(l.strip() for l in plan[:3]))
+    cur.execute(PARALLEL_COPY)
+    rows = cur.fetchall()
+    cur.executemany("INSERT INTO log VALUES (%s, %s, %s::jsonb)", rows)
+    return len(rows)
+
+
 def one(conn, sql):
     with conn.cursor() as cur:
         cur.execute(sql)
@@ -82,36 +96,19 @@ def one(conn, sql):
 
 
 def main():
-    ddb = boto3.client("dynamodb", endpoint_url=os.environ["DDB_ENDPOINT"],
-                       region_name="us-east-1")
-    try:
-        ddb.delete_table(TableName=TABLE)
-    except ddb.exceptions.ResourceNotFoundException:
-        pass
-    ddb.create_table(TableName=TABLE,
-                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                     BillingMode="PAY_PER_REQUEST",
-                     StreamSpecification={"StreamEnabled": True,
-                                          "StreamViewType": "NEW_AND_OLD_IMAGES"})
-
-    admin = connect("postgres")
-    with admin.cursor() as cur:
-        cur.execute("DROP DATABASE IF EXISTS %s" % DB)
-        cur.execute("CREATE DATABASE %s" % DB)
-    admin.close()
-    conn = connect()
+    ddb = dynamodb()
+    fresh_table(ddb, TABLE)
+    conn = fresh_database(DB, "crashkey")
     with conn.cursor() as cur:
-        cur.execute("CREATE EXTENSION ddbstream_fdw")
-        cur.execute("CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw "
-                    "OPTIONS (region 'us-east-1', endpoint %s)", (os.environ["DDB_ENDPOINT"],))
-        cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER ddb "
-                    "OPTIONS (access_key_id 'crashkey', secret_access_key 'crashsecret')")
         cur.execute("CREATE FOREIGN TABLE feed (event_id text, seq numeric, keys jsonb) "
                     "SERVER ddb OPTIONS (table_name %s, consumer 'crash')", (TABLE,))
         cur.execute("CREATE FOREIGN TABLE stream (event_id text, seq numeric, keys jsonb) "
                     "SERVER ddb OPTIONS (table_name %s)", (TABLE,))
         cur.execute("CREATE TABLE log (event_id text PRIMARY KEY, seq numeric, keys jsonb)")
+        cur.execute("CREATE TABLE ids (id text, pad int)")
+        cur.execute("INSERT INTO ids SELECT format('c%s', lpad(g::text, 3, '0')), g "
+                    "FROM generate_series(1, 999) g")
+        cur.execute("ANALYZE ids")
     conn.close()
 
     n = 0
@@ -123,13 +120,17 @@ def main():
         conn = connect()
         conn.autocommit = False
         with conn.cursor() as cur:
-            cur.execute("INSERT INTO log SELECT * FROM feed")
-            copied = cur.rowcount
+            if rnd >= PARALLEL_FROM:
+                copied = copy_in_parallel_plan(cur, rnd == PARALLEL_FROM)
+            else:
+                cur.execute("INSERT INTO log SELECT * FROM feed")
+                copied = cur.rowcount
+        how = "(parallel plan) " if rnd >= PARALLEL_FROM else ""
         if rnd % 2 == 1:
             kill_backend(conn)
             after = one(connect(), "SELECT count(*) FROM log")
             check(copied == RECORDS_PER_ROUND and after == before,
-                  "round %d: killed before COMMIT after copying %d records: %d rows kept (want %d)"
+                  how + "round %d: killed before COMMIT after copying %d records: %d rows kept (want %d)"
                   % (rnd, copied, after - before, 0))
         else:
             conn.commit()
@@ -137,7 +138,7 @@ def main():
             after = one(connect(), "SELECT count(*) FROM log")
             # the previous round's records, rolled back by its crash, come again
             check(copied == 2 * RECORDS_PER_ROUND and after == before + copied,
-                  "round %d: killed after COMMIT of %d records: %d rows kept (want %d)"
+                  how + "round %d: killed after COMMIT of %d records: %d rows kept (want %d)"
                   % (rnd, copied, after - before, copied))
 
     conn = connect()
@@ -154,18 +155,9 @@ def main():
           % (total, copied, missing))
     conn.close()
 
-    admin = connect("postgres")
-    with admin.cursor() as cur:
-        cur.execute("DROP DATABASE %s" % DB)
-    admin.close()
+    drop_database(DB)
     ddb.delete_table(TableName=TABLE)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # a failure to run is a failed check, with its cause
-        check(False, "the crash test could not run: %s: %s" % (type(e).__name__, e))
-    failed = results.count(False)
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    sys.exit(1 if failed else 0)
+    run(main, "crash test")

@@ -13,16 +13,17 @@ Prints one line per check and a closing "N passed, N failed".
 With --without-lock the procedure lacks its LOCK statement (the recipe as it
 was before): that shows the failures the LOCK prevents.
 """
-import os
+import json
 import random
 import sys
-import json
 import threading
 import time
 from decimal import Decimal
 
-import boto3
 import psycopg2
+
+from scenario import check, connect, drop_database, dynamodb, fresh_database, \
+    fresh_table, run
 
 TABLE = "ConcurrentMirror"
 DB = "mirror_concurrency"
@@ -30,44 +31,10 @@ WRITE_SECONDS = 20
 MAX_WRITES = 3000
 KEYS = 40
 
-results = []
-
-
-def check(ok, what):
-    results.append(ok)
-    print(("ok" if ok else "not ok") + " %d - %s" % (len(results), what), flush=True)
-
-
-def connect(dbname=DB):
-    conn = psycopg2.connect(dbname=dbname, host=os.environ["PGHOST"],
-                            port=os.environ["PGPORT"], user="postgres")
-    conn.autocommit = True
-    return conn
-
-
 def setup(ddb, with_lock):
-    try:
-        ddb.delete_table(TableName=TABLE)
-    except ddb.exceptions.ResourceNotFoundException:
-        pass
-    ddb.create_table(TableName=TABLE,
-                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                     BillingMode="PAY_PER_REQUEST",
-                     StreamSpecification={"StreamEnabled": True,
-                                          "StreamViewType": "NEW_AND_OLD_IMAGES"})
-    admin = connect("postgres")
-    with admin.cursor() as cur:
-        cur.execute("DROP DATABASE IF EXISTS %s" % DB)
-        cur.execute("CREATE DATABASE %s" % DB)
-    admin.close()
-    conn = connect()
+    fresh_table(ddb, TABLE)
+    conn = fresh_database(DB, "mirrorkey")
     with conn.cursor() as cur:
-        cur.execute("CREATE EXTENSION ddbstream_fdw")
-        cur.execute("CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw "
-                    "OPTIONS (region 'us-east-1', endpoint %s)", (os.environ["DDB_ENDPOINT"],))
-        cur.execute("CREATE USER MAPPING FOR CURRENT_USER SERVER ddb "
-                    "OPTIONS (access_key_id 'mirrorkey', secret_access_key 'mirrorsecret')")
         cur.execute("CREATE FOREIGN TABLE feed (event_name text, keys jsonb, new_image jsonb) "
                     "SERVER ddb OPTIONS (table_name %s, consumer 'mirror')", (TABLE,))
         cur.execute("CREATE TABLE mirror (key jsonb PRIMARY KEY, item jsonb NOT NULL)")
@@ -108,7 +75,7 @@ def writer(ddb, stop, counts):
 
 
 def syncer(name, stop, counts, errors):
-    conn = connect()
+    conn = connect(DB)
     rnd = random.Random(name)
     while not stop.is_set():
         try:
@@ -149,8 +116,7 @@ def mirror_items(conn):
 
 
 def main():
-    ddb = boto3.client("dynamodb", endpoint_url=os.environ["DDB_ENDPOINT"],
-                       region_name="us-east-1")
+    ddb = dynamodb()
     setup(ddb, "--without-lock" not in sys.argv)
     stop = threading.Event()
     counts = {"writes": 0, "a": 0, "b": 0}
@@ -168,7 +134,7 @@ def main():
           % (counts["a"], counts["b"], counts["writes"], len(errors),
              "" if not errors else " (" + "; ".join(errors[:3]) + ")"))
 
-    conn = connect()
+    conn = connect(DB)
     with conn.cursor() as cur:
         cur.execute("CALL sync_mirror()")
     scanned = scan_items(ddb)
@@ -178,18 +144,9 @@ def main():
           "%d mirrored, %d differences" % (len(scanned), len(mirrored), len(diff)))
     conn.close()
 
-    admin = connect("postgres")
-    with admin.cursor() as cur:
-        cur.execute("DROP DATABASE %s" % DB)
-    admin.close()
+    drop_database(DB)
     ddb.delete_table(TableName=TABLE)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # a failure to run is a failed check, with its cause
-        check(False, "the mirror concurrency test could not run: %s: %s" % (type(e).__name__, e))
-    failed = results.count(False)
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    sys.exit(1 if failed else 0)
+    run(main, "mirror concurrency test")

@@ -102,6 +102,30 @@ INSERT INTO ticket_log SELECT *, 'this' FROM tickets_feed;
 SELECT dblink_exec('other', $$INSERT INTO ticket_log SELECT *, 'other' FROM tickets_feed$$); -- ERROR
 SELECT dblink_exec('other', 'ROLLBACK');
 
+-- ===================================================================
+-- EvalPlanQual: a MERGE from the consumer whose target row another session
+-- updated meanwhile rechecks the row with the record it already read; the
+-- recheck does not read the consumer again
+-- ===================================================================
+SELECT pid AS other_pid FROM dblink('other', 'SELECT pg_backend_pid()') AS t(pid int)
+\gset
+CREATE TABLE ticket_tally (id text PRIMARY KEY, n int);
+INSERT INTO ticket_tally VALUES ('t11', 0);
+\! test/ddb put-item --table-name Tickets --item '{"id":{"S":"t11"}}'
+BEGIN;
+UPDATE ticket_tally SET n = n + 1 WHERE id = 't11';
+SELECT dblink_send_query('other', $$
+  MERGE INTO ticket_tally t
+  USING (SELECT keys ->> 'id' AS id FROM tickets_feed) f ON t.id = f.id
+  WHEN MATCHED THEN UPDATE SET n = t.n + 10
+  WHEN NOT MATCHED THEN INSERT VALUES (f.id, 10)$$);
+SELECT wait_until_blocked(:other_pid);
+COMMIT;
+SELECT other_result();
+SELECT * FROM ticket_tally;
+SELECT count(*) AS nothing_left FROM tickets_feed;
+DROP TABLE ticket_tally;
+
 -- Every record once, in order.
 SELECT count(*), count(DISTINCT seq), string_agg(keys ->> 'id', ' ' ORDER BY seq)
 FROM ticket_log;

@@ -23,11 +23,12 @@ CREATE TABLE phones (key jsonb PRIMARY KEY, item jsonb NOT NULL);
 
 -- One run.  Several changes to one item in a run: the last one wins (the
 -- scan returns each shard's records in order, parents before children, so
--- the row number is the order of the changes).  The LOCK comes first, in a
--- statement of its own: a second run started meanwhile waits there, and its
--- MERGE then starts after the first run committed and sees its rows.
+-- the row number is the order of the changes).  The advisory lock comes
+-- first, in a statement of its own: a second run started meanwhile waits
+-- there, and its MERGE then starts after the first run committed and sees
+-- its rows.
 CREATE PROCEDURE sync_phones() LANGUAGE sql AS $$
-  LOCK TABLE phones IN SHARE ROW EXCLUSIVE MODE;
+  SELECT pg_advisory_xact_lock(hashtext('sync_phones'));
   WITH changes AS MATERIALIZED (
     SELECT keys, event_name, new_image, row_number() OVER () AS n
     FROM phones_feed

@@ -478,8 +478,14 @@ ddbBeginForeignScan(ForeignScanState *node, int eflags)
 	 * A consumer is locked and its positions read now, at executor start:
 	 * the executor enters parallel mode (where nothing may be written) only
 	 * to run the plan, and leaves it before EndForeignScan.
+	 *
+	 * Not in the copy of the plan that EvalPlanQual starts to recheck a row
+	 * another transaction updated (MERGE or UPDATE ... FROM a consumer, under
+	 * READ COMMITTED): its foreign scans never read, they return the row the
+	 * scan of the main plan saved, and opening the consumer there would make
+	 * a second reader.
 	 */
-	if (st->opts.consumer)
+	if (st->opts.consumer && estate->es_epq_active == NULL)
 		open_consumer(st);
 }
 

@@ -5,13 +5,13 @@ MERGE procedure in loops while a writer changes the DynamoDB table.
 Run by test/harness check (needs PGHOST, PGPORT and DDB_ENDPOINT).  The
 writer puts, updates and deletes items of a small key space for a bounded
 time; two sessions run CALL sync_mirror() back to back, so that their runs
-overlap all the time.  Every run must succeed (the procedure's LOCK makes
-the second run wait and then see the first one's rows), and after a last run
+overlap all the time.  Every run must succeed (the procedure's advisory lock
+makes the second run wait and then see the first one's rows), and after a last run
 the mirror must equal a DynamoDB Scan of the table.
 
 Prints one line per check and a closing "N passed, N failed".
-With --without-lock the procedure lacks its LOCK statement (the recipe as it
-was before): that shows the failures the LOCK prevents.
+With --without-lock the procedure lacks its advisory lock (the recipe as it
+was before): that shows the failures the lock prevents.
 """
 import json
 import random
@@ -53,7 +53,7 @@ def setup(ddb, with_lock):
               WHEN MATCHED THEN UPDATE SET item = c.new_image
               WHEN NOT MATCHED AND c.event_name <> 'REMOVE' THEN
                 INSERT (key, item) VALUES (c.keys, c.new_image);
-            $$""" % ("LOCK TABLE mirror IN SHARE ROW EXCLUSIVE MODE;" if with_lock else ""))
+            $$""" % ("SELECT pg_advisory_xact_lock(hashtext('sync_mirror'));" if with_lock else ""))
     conn.close()
 
 

@@ -143,6 +143,64 @@ ROLLBACK TO SAVEPOINT s;
 SELECT keys ->> 'id' AS id FROM parcels_feed;
 COMMIT;
 
+-- ===================================================================
+-- rescans return the same records: a correlated subquery sees each of
+-- them, and they are consumed once
+-- ===================================================================
+\! test/load_items.py Parcels 4 --start 7000 --view NEW_IMAGE
+SELECT o.id, (SELECT count(*) FROM parcels_feed f WHERE f.keys ->> 'id' = o.id) AS records
+FROM (VALUES ('item-00007000'), ('item-00007001'), ('item-00007003')) o(id);
+SELECT count(*) AS nothing_left FROM parcels_feed;
+-- A nested loop with the feed inside returns every match.
+\! test/load_items.py Parcels 3 --start 7100 --view NEW_IMAGE
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_material = off;
+SELECT o.id, f.keys ->> 'id' AS record
+FROM (VALUES ('item-00007100'), ('item-00007102')) o(id)
+JOIN parcels_feed f ON f.keys ->> 'id' = o.id ORDER BY 1;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_material;
+SELECT count(*) AS nothing_left FROM parcels_feed;
+
+-- ===================================================================
+-- loops
+-- ===================================================================
+-- COMMIT inside a procedure's loop over the consumer would run the loop's
+-- query to its end and consume everything at once: refused.
+CREATE TABLE parcel_sink (id text);
+CREATE PROCEDURE drain() LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN SELECT keys ->> 'id' AS id FROM parcels_feed LOOP
+    INSERT INTO parcel_sink VALUES (r.id);
+    COMMIT;
+  END LOOP;
+END
+$$;
+\! test/load_items.py Parcels 3 --start 7200 --view NEW_IMAGE
+CALL drain();  -- ERROR
+SELECT count(*) AS sunk FROM parcel_sink;
+-- Batches, committed one by one, are the way.
+CREATE OR REPLACE PROCEDURE drain() LANGUAGE plpgsql AS $$
+DECLARE
+  n int;
+BEGIN
+  LOOP
+    INSERT INTO parcel_sink SELECT keys ->> 'id' FROM parcels_feed LIMIT 2;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    COMMIT;
+    EXIT WHEN n = 0;
+  END LOOP;
+END
+$$;
+CALL drain();
+SELECT id FROM parcel_sink ORDER BY id;
+DROP PROCEDURE drain();
+DROP TABLE parcel_sink;
+
 -- A PL/pgSQL loop over the consumer cannot read it again inside the loop.
 \! test/load_items.py Parcels 1 --start 6000 --view NEW_IMAGE
 DO $$

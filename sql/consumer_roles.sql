@@ -19,6 +19,8 @@ CREATE USER MAPPING FOR PUBLIC SERVER ddb
 CREATE ROLE regress_alice;
 CREATE ROLE regress_bob;
 CREATE ROLE regress_carol IN ROLE regress_alice;
+CREATE ROLE regress_staff;
+GRANT regress_staff TO regress_alice, regress_bob;
 GRANT USAGE ON SCHEMA ddbstream_fdw TO regress_alice, regress_bob, regress_carol;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ddbstream_fdw.consumers,
   ddbstream_fdw.checkpoints TO regress_alice, regress_bob, regress_carol;
@@ -62,6 +64,9 @@ INSERT INTO ddbstream_fdw.consumers (consumer, stream_arn, owner)
   VALUES ('mirror', 'arn:any', 'regress_alice');               -- ERROR
 INSERT INTO ddbstream_fdw.checkpoints (consumer, stream_arn, shard_id, sequence_number)
   VALUES ('mirror', 'arn:any', 'shardId-1', 1);                -- ERROR
+-- Nor claim a name ahead of alice for a group both belong to.
+INSERT INTO ddbstream_fdw.consumers (consumer, stream_arn, owner)
+  VALUES ('early', 'arn:any', 'regress_staff');                -- ERROR
 -- Its own consumer of the same stream is its own.
 SELECT keys ->> 'id' AS id FROM bob_own_feed;
 SELECT consumer, owner FROM ddbstream_fdw.consumers;
@@ -106,7 +111,38 @@ INSERT INTO ddbstream_fdw.checkpoints (consumer, stream_arn, shard_id, sequence_
 INSERT INTO ddbstream_fdw.checkpoints (consumer, stream_arn, shard_id, sequence_number)
   SELECT consumer, stream_arn, 'shardId-x', 1e40 FROM ddbstream_fdw.consumers
   WHERE consumer = 'mirror';                                   -- ERROR
+-- A scale would compare like a longer number.
+UPDATE ddbstream_fdw.checkpoints SET sequence_number = sequence_number * 1.0
+  WHERE consumer = 'mirror';                                   -- ERROR
 \set VERBOSITY default
+
+-- ===================================================================
+-- a consumer whose owner was dropped waits for a superuser
+-- ===================================================================
+CREATE ROLE regress_dave;
+GRANT USAGE ON SCHEMA ddbstream_fdw TO regress_dave;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ddbstream_fdw.consumers,
+  ddbstream_fdw.checkpoints TO regress_dave;
+CREATE FOREIGN TABLE dave_feed (keys jsonb)
+  SERVER ddb OPTIONS (table_name 'Ledger', consumer 'dave_mirror');
+GRANT SELECT ON dave_feed TO regress_dave, regress_bob;
+SET ROLE regress_dave;
+SELECT count(*) FROM dave_feed;
+RESET ROLE;
+REVOKE ALL ON dave_feed FROM regress_dave;
+REVOKE ALL ON ddbstream_fdw.consumers, ddbstream_fdw.checkpoints FROM regress_dave;
+REVOKE ALL ON SCHEMA ddbstream_fdw FROM regress_dave;
+DROP ROLE regress_dave;
+SET ROLE regress_bob;
+\set VERBOSITY terse
+SELECT count(*) FROM dave_feed;                                -- ERROR
+\set VERBOSITY default
+RESET ROLE;
+UPDATE ddbstream_fdw.consumers SET owner = 'regress_bob' WHERE consumer = 'dave_mirror';
+SET ROLE regress_bob;
+\! test/ddb put-item --table-name Ledger --item '{"id":{"S":"l5"}}'
+SELECT keys ->> 'id' AS id FROM dave_feed;
+RESET ROLE;
 
 \! test/ddb delete-table --table-name Ledger > /dev/null
 DELETE FROM ddbstream_fdw.checkpoints;
@@ -115,4 +151,4 @@ DROP SERVER ddb CASCADE;
 REVOKE ALL ON ddbstream_fdw.consumers, ddbstream_fdw.checkpoints
   FROM regress_alice, regress_bob, regress_carol;
 REVOKE ALL ON SCHEMA ddbstream_fdw FROM regress_alice, regress_bob, regress_carol;
-DROP ROLE regress_carol, regress_alice, regress_bob;
+DROP ROLE regress_carol, regress_alice, regress_bob, regress_staff;

@@ -33,7 +33,8 @@ SELECT keys ->> 'id' AS id, version FROM upgrade_log ORDER BY seq;
 SELECT consumer, shard_finished FROM ddbstream_fdw.checkpoints;
 
 -- ===================================================================
--- the update keeps positions, and gives the consumer an owner
+-- the update keeps positions; the consumer has no owner until its first
+-- read, which makes the reading role its owner
 -- ===================================================================
 ALTER EXTENSION ddbstream_fdw UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'ddbstream_fdw';
@@ -42,12 +43,14 @@ SELECT consumer, shard_finished FROM ddbstream_fdw.checkpoints;
 
 \! for i in 5 6; do test/ddb put-item --table-name Upgrades --item "{\"id\":{\"S\":\"u$i\"}}"; done
 INSERT INTO upgrade_log SELECT *, '0.2.0' FROM upgrades_feed;
+SELECT consumer, owner FROM ddbstream_fdw.consumers;
 -- u3 .. u6 after the update: none twice, none lost.
 SELECT keys ->> 'id' AS id, version FROM upgrade_log ORDER BY seq;
 SELECT count(*) AS records, count(DISTINCT event_id) AS distinct_records FROM upgrade_log;
 
 -- A new install is the same as an updated one (0.1.0, then the update).
-SELECT count(*) AS policies FROM pg_policies WHERE schemaname = 'ddbstream_fdw';
+SELECT tablename, policyname, permissive, cmd FROM pg_policies
+WHERE schemaname = 'ddbstream_fdw' ORDER BY 1, 2;
 
 -- ===================================================================
 -- DROP EXTENSION ... CASCADE drops every consumer's positions

@@ -15,9 +15,10 @@
  *      second transaction waits until the first ends, registers itself as
  *      the consumer's one reader in this transaction, and reads the
  *      positions, with a snapshot taken after the lock;
- *   2. while it runs (possibly in parallel mode, and again for each rescan):
- *      starts each shard after its position, and keeps the positions it
- *      reaches in backend memory only;
+ *   2. while it runs (possibly in parallel mode), and again for each rescan:
+ *      starts each shard after its saved position, and keeps the furthest
+ *      point it reaches in backend memory only (a rescan returns the same
+ *      records again, as a rescan of any table does);
  *   3. at executor end (again outside parallel mode): writes the positions
  *      it moved, in the current transaction, so that commit keeps the rows
  *      and the positions together and rollback keeps neither.
@@ -35,11 +36,14 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/pquery.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/portal.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -47,12 +51,17 @@
 
 #define CONSUMER_SCHEMA "ddbstream_fdw"
 
+/*
+ * A shard's position: where every pass of the scan starts (as read at
+ * executor start), and the furthest point any pass reached, to be written.
+ */
 typedef struct Checkpoint
 {
 	char	   *shard_id;
-	char	   *seq;
+	char	   *seq;			/* saved position, or NULL if none */
 	bool		finished;
-	bool		moved;			/* changed by this scan: to be written */
+	char	   *reached_seq;	/* furthest record returned, or NULL */
+	bool		reached_finished;
 	bool		forgotten;		/* trimmed and skipped: to be deleted */
 } Checkpoint;
 
@@ -77,7 +86,7 @@ typedef struct ActiveReader
 	char	   *name;
 	char	   *stream_arn;
 	int			nest_level;		/* of the subtransaction that opened it */
-	const char *relname;
+	char	   *relname;
 } ActiveReader;
 
 static List *active_readers = NIL;
@@ -86,9 +95,10 @@ static List *active_readers = NIL;
 typedef struct SpiCopy
 {
 	DdbConsumer *consumer;
-	Oid			owner;
+	Oid			owner;			/* InvalidOid: no row, or no owner yet */
 } SpiCopy;
 
+static void check_not_auto_held(DdbConsumer *c);
 static void check_privileges(DdbConsumer *c, bool reader, const char *relname);
 static Oid	schema_table(const char *name);
 static bool schema_has_owner(void);
@@ -99,6 +109,7 @@ static void read_positions(DdbConsumer *c);
 static void write_positions(DdbConsumer *c);
 static void register_reader(DdbConsumer *c, const char *relname);
 static void unregister_reader(DdbConsumer *c);
+static void free_reader(ActiveReader *r);
 static void consumer_xact_callback(XactEvent event, void *arg);
 static void consumer_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 									  SubTransactionId parentSubid, void *arg);
@@ -211,7 +222,7 @@ ddb_consumer_apply(DdbConsumer *c, List *shards, List *tasks,
 	{
 		Checkpoint *cp = &c->cps[i];
 
-		if (cp->finished || cp->forgotten ||
+		if (cp->seq == NULL || cp->finished || cp->forgotten ||
 			bsearch(&cp->shard_id, listed, nlisted, sizeof(char *), string_cmp))
 			continue;
 		if (!skip_trimmed)
@@ -236,7 +247,7 @@ ddb_consumer_apply(DdbConsumer *c, List *shards, List *tasks,
 		DdbShard   *shard = task->shard;
 		Checkpoint *cp = find_checkpoint(c, shard->shard_id);
 
-		if (cp == NULL || cp->forgotten)
+		if (cp == NULL || cp->seq == NULL || cp->forgotten)
 		{
 			kept = lappend(kept, task);
 			continue;
@@ -269,8 +280,8 @@ ddb_consumer_apply(DdbConsumer *c, List *shards, List *tasks,
 
 /*
  * Remember, in memory, how far one pass of the scan got: the position of
- * every shard it returned records of or finished, and which shards the
- * stream listed.  The next pass (a rescan) starts after them.
+ * every shard it returned records of or finished, where no earlier pass got
+ * further, and which shards the stream listed.
  */
 void
 ddb_consumer_advance(DdbConsumer *c, List *tasks, List *shards)
@@ -317,6 +328,7 @@ ddb_consumer_close(DdbConsumer *c)
 		unregister_reader(c);
 		if (IsTransactionState())
 		{
+			check_not_auto_held(c);
 			if (IsInParallelMode())
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
@@ -326,6 +338,28 @@ ddb_consumer_close(DdbConsumer *c)
 		}
 	}
 	MemoryContextDelete(c->cxt);
+}
+
+/*
+ * COMMIT inside a procedure's loop over a query keeps the loop's query open
+ * by running it to its end into a store, at that COMMIT: it would consume
+ * every record of the consumer, processed by the loop or not.  A cursor
+ * declared WITH HOLD does the same, but says so; a loop does not.
+ */
+static void
+check_not_auto_held(DdbConsumer *c)
+{
+	Portal		portal = ActivePortal;
+
+	if (portal == NULL || portal->holdStore == NULL ||
+		(portal->cursorOptions & CURSOR_OPT_HOLD))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+			 errmsg("cannot commit inside a loop that reads consumer \"%s\"",
+					c->name),
+			 errdetail("To keep the loop's query open, COMMIT would read the consumer to its end and consume every record, processed by the loop or not."),
+			 errhint("Read the consumer in batches: loop over statements that read it with a LIMIT, committing after each, or declare a cursor WITH HOLD to consume everything at COMMIT.")));
 }
 
 /*
@@ -391,9 +425,10 @@ schema_has_owner(void)
 }
 
 /*
- * The consumer's owning role, or InvalidOid before its first use.  Read as
- * the table's owner, since row-level security hides other roles' consumers
- * from the reader: it learns only who owns the name.
+ * The consumer's owning role, or InvalidOid before its first use (or, for a
+ * consumer from before 0.2.0, its first read since the update).  Read as the
+ * table's owner, since row-level security hides other roles' consumers from
+ * the reader: it learns only who owns the name.
  */
 static Oid
 consumer_owner(DdbConsumer *c)
@@ -427,6 +462,14 @@ check_owner(DdbConsumer *c, const char *relname)
 
 	if (!OidIsValid(owner) || is_member_of_role(c->userid, owner))
 		return;
+	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(owner)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("consumer \"%s\" belongs to a role that was dropped",
+						c->name),
+				 errdetail("The owner's OID was %u.", owner),
+				 errhint("A superuser can hand it to another role: UPDATE ddbstream_fdw.consumers SET owner = '...' WHERE consumer = '%s';",
+						 c->name)));
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("consumer \"%s\" belongs to role \"%s\"", c->name,
@@ -440,9 +483,10 @@ check_owner(DdbConsumer *c, const char *relname)
 
 /*
  * Lock the consumer's row, creating it (owned by the reading role) on first
- * use.  A concurrent reader of the same consumer waits here; under
- * REPEATABLE READ or SERIALIZABLE it then fails with a serialization error
- * instead of reading stale positions.
+ * use, or making the reading role the owner of a consumer that has none.  A
+ * concurrent reader of the same consumer waits here; under REPEATABLE READ
+ * or SERIALIZABLE it then fails with a serialization error instead of
+ * reading stale positions.
  */
 static void
 lock_consumer(DdbConsumer *c, bool with_owner)
@@ -459,7 +503,8 @@ lock_consumer(DdbConsumer *c, bool with_owner)
 				"(consumer, stream_arn, owner, last_read_at) "
 				"VALUES ($1, $2, $3, pg_catalog.now()) "
 				"ON CONFLICT (consumer, stream_arn) "
-				"DO UPDATE SET last_read_at = pg_catalog.now()",
+				"DO UPDATE SET last_read_at = pg_catalog.now(), "
+				"owner = COALESCE(c.owner, excluded.owner)",
 				3, types, values, SPI_OK_INSERT, NULL, NULL);
 	else
 		spi_run(c, c->userid,
@@ -506,11 +551,11 @@ write_positions(DdbConsumer *c)
 	{
 		Checkpoint *cp = &c->cps[i];
 
-		if (cp->forgotten || !cp->moved)
+		if (cp->forgotten || cp->reached_seq == NULL)
 			continue;
 		ids = lappend(ids, cp->shard_id);
-		seqs = lappend(seqs, cp->seq);
-		finished = lappend(finished, cp->finished ? "true" : "false");
+		seqs = lappend(seqs, cp->reached_seq);
+		finished = lappend(finished, cp->reached_finished ? "true" : "false");
 	}
 
 	if (ids != NIL)
@@ -601,9 +646,19 @@ unregister_reader(DdbConsumer *c)
 		if (strcmp(r->name, c->name) == 0 && strcmp(r->stream_arn, c->stream_arn) == 0)
 		{
 			active_readers = foreach_delete_current(active_readers, lc);
+			free_reader(r);
 			return;
 		}
 	}
+}
+
+static void
+free_reader(ActiveReader *r)
+{
+	pfree(r->name);
+	pfree(r->stream_arn);
+	pfree(r->relname);
+	pfree(r);
 }
 
 /* The registry of readers lives as long as the transaction. */
@@ -644,7 +699,10 @@ consumer_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		if (r->nest_level < level)
 			continue;
 		if (event == SUBXACT_EVENT_ABORT_SUB)
+		{
 			active_readers = foreach_delete_current(active_readers, lc);
+			free_reader(r);
+		}
 		else
 			r->nest_level = level - 1;
 	}
@@ -750,7 +808,7 @@ sort_checkpoints(DdbConsumer *c)
 	c->nsorted = c->ncps;
 }
 
-/* Move (or add) a shard's position. */
+/* Move a shard's reached position forward (adding the shard if new). */
 static void
 set_checkpoint(DdbConsumer *c, const char *shard_id, const char *seq,
 			   bool finished)
@@ -771,10 +829,10 @@ set_checkpoint(DdbConsumer *c, const char *shard_id, const char *seq,
 		memset(cp, 0, sizeof(Checkpoint));
 		cp->shard_id = pstrdup(shard_id);
 	}
-	cp->seq = pstrdup(seq);
-	cp->finished = finished;
+	if (cp->reached_seq == NULL || ddb_seq_cmp(seq, cp->reached_seq) > 0)
+		cp->reached_seq = pstrdup(seq);
+	cp->reached_finished = cp->reached_finished || finished;
 	cp->forgotten = false;
-	cp->moved = true;
 }
 
 static void

@@ -7,42 +7,40 @@
 -- read through it; row-level security lets only members of that role see,
 -- advance, rewind or reset it.  Positions are kept as they were.
 
-ALTER TABLE consumers ADD COLUMN owner regrole;
-
--- A consumer created before 0.2.0 goes to the owner of a foreign table of
--- this wrapper that names it (the oldest such table), or else to the role
--- running the update.  A superuser can hand it to another role later:
---   UPDATE ddbstream_fdw.consumers SET owner = 'alice' WHERE consumer = 'mirror';
-UPDATE consumers AS c
-   SET owner = coalesce(
-     (SELECT cl.relowner
-        FROM pg_catalog.pg_foreign_table AS ft
-        JOIN pg_catalog.pg_class AS cl ON cl.oid = ft.ftrelid
-        JOIN pg_catalog.pg_foreign_server AS s ON s.oid = ft.ftserver
-        JOIN pg_catalog.pg_foreign_data_wrapper AS w ON w.oid = s.srvfdw
-       WHERE w.fdwname = 'ddbstream_fdw'
-         AND ('consumer=' || c.consumer) = ANY (ft.ftoptions)
-       ORDER BY ft.ftrelid
-       LIMIT 1),
-     (SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user))::regrole;
-
-ALTER TABLE consumers
-  ALTER COLUMN owner SET DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(current_user)),
-  ALTER COLUMN owner SET NOT NULL;
+ALTER TABLE consumers ADD COLUMN owner regrole
+  DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(current_user));
 COMMENT ON COLUMN consumers.owner
   IS 'the role that first read through the consumer; only its members may use it';
 
--- Positions are sequence numbers: finite digit strings of at most 40
--- digits ('NaN' and 'Infinity' are numerics, not positions).
+-- A consumer from before 0.2.0 has no owner (NULL): like every consumer
+-- then, any role with the grants may read it, and the first role that reads
+-- it after the update becomes its owner.  A superuser can set it first:
+--   UPDATE ddbstream_fdw.consumers SET owner = 'alice' WHERE consumer = 'mirror';
+UPDATE consumers SET owner = NULL;
+
+-- Positions are sequence numbers: digit strings of at most 40 digits.
+-- 'NaN', 'Infinity', fractions and a scale ('210.0', which compares as text
+-- like a longer number) are refused; a whole number written with a scale is
+-- kept without it.
+UPDATE checkpoints SET sequence_number = pg_catalog.trunc(sequence_number)
+ WHERE pg_catalog.scale(sequence_number) > 0
+   AND sequence_number = pg_catalog.trunc(sequence_number);
 ALTER TABLE checkpoints DROP CONSTRAINT checkpoints_sequence_number_check;
 ALTER TABLE checkpoints ADD CONSTRAINT checkpoints_sequence_number_check
   CHECK (sequence_number >= 0 AND sequence_number < 1e40
-         AND sequence_number = trunc(sequence_number));
+         AND pg_catalog.scale(sequence_number) = 0);
 
+-- Members of the owning role see and change a consumer; a role creates
+-- consumers only for itself (so that it cannot claim a name for a group it
+-- shares with the reader to come).
 ALTER TABLE consumers ENABLE ROW LEVEL SECURITY;
 CREATE POLICY consumers_of_member_roles ON consumers
-  USING (pg_catalog.pg_has_role(owner, 'MEMBER'))
+  USING (owner IS NULL OR pg_catalog.pg_has_role(owner, 'MEMBER'))
   WITH CHECK (pg_catalog.pg_has_role(owner, 'MEMBER'));
+CREATE POLICY consumers_created_for_oneself ON consumers AS RESTRICTIVE
+  FOR INSERT
+  WITH CHECK (owner OPERATOR(pg_catalog.=)
+              pg_catalog.to_regrole(pg_catalog.quote_ident(current_user)));
 
 ALTER TABLE checkpoints ENABLE ROW LEVEL SECURITY;
 CREATE POLICY checkpoints_of_member_roles ON checkpoints

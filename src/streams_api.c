@@ -15,10 +15,12 @@
 #include <math.h>
 #include <time.h>
 
+#include "common/hashfn.h"
 #include "common/pg_prng.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -72,6 +74,10 @@ static void raise_invalid_response(DdbApi api, const char *op,
 static const char *json_string(cJSON *obj, const char *name);
 static const char *api_name(DdbApi api);
 static bool is_sequence_number(const char *s);
+typedef struct TokenSet TokenSet;
+static TokenSet *token_set_create(void);
+static bool token_set_add(TokenSet *set, const char *token);
+static void token_set_free(TokenSet *set);
 static const char *without_signed_text(const char *message);
 
 DdbClient *
@@ -638,6 +644,7 @@ ddb_list_tables(DdbClient *client)
 											  ALLOCSET_DEFAULT_SIZES);
 	List	   *names = NIL;
 	char	   *start_after = NULL;
+	TokenSet   *seen = token_set_create();
 
 	for (;;)
 	{
@@ -662,15 +669,16 @@ ddb_list_tables(DdbClient *client)
 			if (cJSON_IsString(item))
 				names = lappend(names, pstrdup(item->valuestring));
 		last = json_string(response, "LastEvaluatedTableName");
-		if (last && start_after && strcmp(last, start_after) == 0)
+		if (last && !token_set_add(seen, last))
 			raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
-								   "\"LastEvaluatedTableName\" did not advance.");
+								   "\"LastEvaluatedTableName\" repeats a name the listing has already continued from, so the listing would never end.");
 		start_after = last ? pstrdup(last) : NULL;
 		MemoryContextReset(cxt);
 		if (start_after == NULL)
 			break;
 	}
 	MemoryContextDelete(cxt);
+	token_set_free(seen);
 	return names;
 }
 
@@ -686,6 +694,7 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 											  ALLOCSET_DEFAULT_SIZES);
 	List	   *shards = NIL;
 	char	   *start_after = NULL;
+	TokenSet   *seen = token_set_create();
 
 	for (;;)
 	{
@@ -706,8 +715,13 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 		MemoryContextReset(cxt);
 		if (start_after == NULL)
 			break;
+		if (!token_set_add(seen, start_after))
+			raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
+								   "\"LastEvaluatedShardId\" repeats a shard the listing has already continued from, so the listing would never end.");
+		CHECK_FOR_INTERRUPTS();
 	}
 	MemoryContextDelete(cxt);
+	token_set_free(seen);
 	client->stats->shards_listed += list_length(shards);
 	return shards;
 }
@@ -769,6 +783,71 @@ is_sequence_number(const char *s)
 	size_t		n = strspn(s, "0123456789");
 
 	return n > 0 && n <= DDB_SEQ_MAX_DIGITS && s[n] == '\0';
+}
+
+/*
+ * The pagination tokens a listing has continued from.  An endpoint that
+ * hands out a token it gave before (a, b, a, b, ...) would keep the listing
+ * going, and growing, for ever: such a token ends it with an error.
+ */
+struct TokenSet
+{
+	MemoryContext cxt;			/* the table and the copies of the tokens */
+	HTAB	   *htab;			/* keys: pointers to the copies */
+};
+
+static uint32
+token_hash(const void *key, Size keysize)
+{
+	const char *token = *(const char *const *) key;
+
+	return hash_bytes((const unsigned char *) token, (int) strlen(token));
+}
+
+static int
+token_match(const void *a, const void *b, Size keysize)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static TokenSet *
+token_set_create(void)
+{
+	TokenSet   *set = palloc(sizeof(TokenSet));
+	HASHCTL		ctl;
+
+	set->cxt = AllocSetContextCreate(CurrentMemoryContext,
+									 "ddbstream_fdw pagination tokens",
+									 ALLOCSET_SMALL_SIZES);
+	ctl.keysize = sizeof(char *);
+	ctl.entrysize = sizeof(char *);
+	ctl.hash = token_hash;
+	ctl.match = token_match;
+	ctl.hcxt = set->cxt;
+	set->htab = hash_create("ddbstream_fdw pagination tokens", 64, &ctl,
+							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	return set;
+}
+
+/* Add a token; false when the set already held it. */
+static bool
+token_set_add(TokenSet *set, const char *token)
+{
+	bool		found;
+
+	(void) hash_search(set->htab, &token, HASH_FIND, &found);
+	if (found)
+		return false;
+	token = MemoryContextStrdup(set->cxt, token);
+	(void) hash_search(set->htab, &token, HASH_ENTER, &found);
+	return true;
+}
+
+static void
+token_set_free(TokenSet *set)
+{
+	MemoryContextDelete(set->cxt);
+	pfree(set);
 }
 
 /*

@@ -9,7 +9,9 @@
  *
  * Nothing here raises an error from inside a libcurl callback: the write
  * callback records a failure and returns, and the outcome is reported by
- * ddb_http_finish.  Handles and response buffers are freed by a reset
+ * ddb_http_finish.  A response body is kept only up to max_response_bytes:
+ * a larger Content-Length stops the transfer before the body is read, and
+ * a body without one is stopped as soon as it passes the limit.  Handles and response buffers are freed by a reset
  * callback of the memory context that owns them, so an ERROR anywhere in
  * the scan leaks neither.
  *
@@ -36,6 +38,7 @@ struct DdbHttpCall
 	size_t		len;
 	size_t		cap;
 	bool		out_of_memory;
+	bool		too_large;		/* the body passed http->max_body */
 	bool		added;			/* in the multi handle */
 	bool		done;
 	CURLcode	code;
@@ -50,6 +53,7 @@ struct DdbHttp
 	CURLM	   *multi;
 	int			connect_timeout_ms;
 	int			request_timeout_ms;
+	size_t		max_body;		/* the largest body kept, in bytes */
 	char	   *ca_file;		/* CA certificates to verify with, or NULL */
 	DdbHttpCall *calls;			/* every call made, for reuse and cleanup */
 	MemoryContext cxt;
@@ -77,7 +81,7 @@ ddb_http_global_init(void)
  */
 DdbHttp *
 ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
-				const char *ca_file)
+				int max_response_bytes, const char *ca_file)
 {
 	DdbHttp    *http = palloc0(sizeof(DdbHttp));
 
@@ -91,6 +95,7 @@ ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &http->cleanup);
 	http->connect_timeout_ms = connect_timeout_ms;
 	http->request_timeout_ms = request_timeout_ms;
+	http->max_body = (size_t) max_response_bytes;
 	http->ca_file = ca_file ? MemoryContextStrdup(CurrentMemoryContext, ca_file) : NULL;
 	http->cxt = CurrentMemoryContext;
 	return http;
@@ -144,6 +149,8 @@ get_call(DdbHttp *http)
 		curl_easy_setopt(call->curl, CURLOPT_ERRORBUFFER, call->errbuf);
 		curl_easy_setopt(call->curl, CURLOPT_CONNECTTIMEOUT_MS, (long) http->connect_timeout_ms);
 		curl_easy_setopt(call->curl, CURLOPT_TIMEOUT_MS, (long) http->request_timeout_ms);
+		/* a larger Content-Length fails before the body is read */
+		curl_easy_setopt(call->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) http->max_body);
 		curl_easy_setopt(call->curl, CURLOPT_TCP_KEEPALIVE, 1L);
 		curl_easy_setopt(call->curl, CURLOPT_FOLLOWLOCATION, 0L);
 		curl_easy_setopt(call->curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -159,6 +166,7 @@ get_call(DdbHttp *http)
 	call->done = false;
 	call->len = 0;
 	call->out_of_memory = false;
+	call->too_large = false;
 	call->errbuf[0] = '\0';
 	call->code = CURLE_OK;
 	return call;
@@ -170,12 +178,19 @@ write_body(char *data, size_t size, size_t nmemb, void *arg)
 	DdbHttpCall *call = (DdbHttpCall *) arg;
 	size_t		n = size * nmemb;
 
+	/* a body without Content-Length: stop it once it passes the limit */
+	if (n > call->http->max_body - call->len)
+	{
+		call->too_large = true;
+		return 0;				/* makes libcurl fail with CURLE_WRITE_ERROR */
+	}
 	if (call->len + n + 1 > call->cap)
 	{
 		size_t		newcap = Max(call->cap * 2, call->len + n + 1);
 		char	   *newbuf;
 
 		newcap = Max(newcap, 64 * 1024);
+		newcap = Min(newcap, call->http->max_body + 1);
 		newbuf = realloc(call->buf, newcap);
 		if (newbuf == NULL)
 		{
@@ -294,6 +309,16 @@ ddb_http_finish(DdbHttp *http, DdbHttpCall *call, DdbHttpResult *res)
 	if (call->out_of_memory)
 	{
 		res->error = "out of memory receiving the response";
+		return;
+	}
+	if (call->too_large || call->code == CURLE_FILESIZE_EXCEEDED)
+	{
+		curl_off_t	declared = -1;
+
+		curl_easy_getinfo(call->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &declared);
+		res->error = "the response is too large";
+		res->too_large = true;
+		res->declared_length = (int64) declared;
 		return;
 	}
 	if (call->code != CURLE_OK)

@@ -54,6 +54,7 @@ struct DdbClient
 	int			max_retries;
 	int			retry_base_ms;
 	int			retry_max_ms;
+	int			max_response_bytes;
 };
 
 static void parse_endpoint(const char *url, DdbEndpoint *endpoint);
@@ -71,6 +72,8 @@ static void parse_aws_error(long status, const char *body, size_t len,
 							DdbAwsError *err);
 static void raise_invalid_response(DdbApi api, const char *op,
 								   const char *what);
+static void raise_too_large(DdbApi api, const char *op, int limit,
+							int64 declared_length) pg_attribute_noreturn();
 static const char *json_string(cJSON *obj, const char *name);
 static const char *api_name(DdbApi api);
 static bool is_sequence_number(const char *s);
@@ -88,7 +91,8 @@ ddb_client_create(const DdbStreamOptions *opts, const DdbCredentials *creds,
 
 	client->cxt = CurrentMemoryContext;
 	client->http = ddb_http_create(opts->connect_timeout_ms,
-								   opts->request_timeout_ms, opts->ca_file);
+								   opts->request_timeout_ms,
+								   opts->max_response_bytes, opts->ca_file);
 	parse_endpoint(opts->endpoint, &client->endpoints[DDB_API_DYNAMODB]);
 	parse_endpoint(opts->streams_endpoint, &client->endpoints[DDB_API_STREAMS]);
 	client->region = opts->region;
@@ -96,6 +100,7 @@ ddb_client_create(const DdbStreamOptions *opts, const DdbCredentials *creds,
 	client->max_retries = opts->max_retries;
 	client->retry_base_ms = opts->retry_base_ms;
 	client->retry_max_ms = opts->retry_max_ms;
+	client->max_response_bytes = opts->max_response_bytes;
 	client->stats = stats;
 	return client;
 }
@@ -157,7 +162,8 @@ typedef enum DdbAttempt
 	DDB_ATTEMPT_OK,
 	DDB_ATTEMPT_TRANSPORT,		/* no (whole) response */
 	DDB_ATTEMPT_AWS_ERROR,		/* an AWS error response */
-	DDB_ATTEMPT_INVALID			/* HTTP 200 with a body that is not JSON */
+	DDB_ATTEMPT_INVALID,		/* HTTP 200 with a body that is not JSON */
+	DDB_ATTEMPT_TOO_LARGE		/* a body larger than max_response_bytes */
 } DdbAttempt;
 
 typedef struct DdbFailure
@@ -166,6 +172,7 @@ typedef struct DdbFailure
 	const char *what;			/* transport error or invalid-body reason */
 	const char *detail;
 	bool		tls;			/* the endpoint's certificate was refused */
+	int64		declared_length;	/* of a body too large, or -1 */
 	DdbAwsError aws;
 } DdbFailure;
 
@@ -183,6 +190,7 @@ struct DdbPending
 	DdbHttpCall *call;
 	DdbBodyHook on_body;		/* sees a 200 answer's body before it is parsed */
 	void	   *on_body_arg;
+	int			limit;			/* GetRecords: the most records asked for */
 };
 
 /*
@@ -285,6 +293,12 @@ judge_response(DdbClient *client, const DdbHttpResult *res_in, cJSON **json,
 
 	client->stats->network_ms += res.elapsed_ms;
 	client->stats->bytes_received += res.body_len;
+	if (res.too_large)
+	{
+		/* not worth another attempt: the endpoint would send it again */
+		failure->declared_length = res.declared_length;
+		return DDB_ATTEMPT_TOO_LARGE;
+	}
 	if (res.error)
 	{
 		failure->retryable = res.retryable;
@@ -439,6 +453,9 @@ request_finish(DdbClient *client, DdbPending *p, DdbAwsError *aws_error)
 		}
 		if (outcome == DDB_ATTEMPT_AWS_ERROR)
 			ddb_raise_aws_error(api_name(api), op, &failure.aws, attempt);
+		if (outcome == DDB_ATTEMPT_TOO_LARGE)
+			raise_too_large(api, op, client->max_response_bytes,
+							failure.declared_length);
 		if (outcome == DDB_ATTEMPT_TRANSPORT)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
@@ -575,6 +592,24 @@ raise_invalid_response(DdbApi api, const char *op, const char *what)
 			(errcode(ERRCODE_FDW_REPLY_HANDLE),
 			 errmsg("%s %s returned an invalid response", api_name(api), op),
 			 errdetail_internal("%s", what)));
+}
+
+/*
+ * A response body passed max_response_bytes: the transfer was stopped before
+ * the body was kept, either at its Content-Length or as it arrived.
+ */
+static void
+raise_too_large(DdbApi api, const char *op, int limit, int64 declared_length)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("%s %s returned a response larger than %d bytes",
+					api_name(api), op, limit),
+			 declared_length > limit ?
+			 errdetail("The response declared a length of " INT64_FORMAT " bytes; it was not read.",
+					   declared_length) :
+			 errdetail("The transfer was stopped when the body passed the limit."),
+			 errhint("Check the endpoint options of the server. The server option max_response_bytes sets the limit.")));
 }
 
 /* The string member name of obj, or NULL when absent, null or not a string. */
@@ -963,6 +998,7 @@ ddb_get_records_start(DdbClient *client, const char *iterator, int limit)
 	cJSON_AddNumberToObject(body, "Limit", limit);
 	client->stats->requests_get_records++;
 	p = request_start(client, DDB_API_STREAMS, "GetRecords", body, 0);
+	p->limit = limit;
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	return p;
@@ -981,6 +1017,7 @@ ddb_get_records_finish(DdbClient *client, DdbPending *p, char **next_iterator,
 	cJSON	   *response;
 	cJSON	   *records;
 	const char *next;
+	int			limit = p->limit;
 
 	p->on_body = on_body;
 	p->on_body_arg = on_body_arg;
@@ -990,6 +1027,10 @@ ddb_get_records_finish(DdbClient *client, DdbPending *p, char **next_iterator,
 	records = cJSON_GetObjectItemCaseSensitive(response, "Records");
 	if (!cJSON_IsArray(records))
 		raise_invalid_response(DDB_API_STREAMS, "GetRecords", "The response has no \"Records\" array.");
+	if (cJSON_GetArraySize(records) > limit)
+		raise_invalid_response(DDB_API_STREAMS, "GetRecords",
+							   psprintf("The page holds %d records; the request asked for at most %d (Limit).",
+										cJSON_GetArraySize(records), limit));
 	next = json_string(response, "NextShardIterator");
 	*next_iterator = next ? (char *) next : NULL;
 	return records;

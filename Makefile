@@ -16,6 +16,7 @@ OBJS = \
 	src/ddbstream_fdw.o \
 	src/http.o \
 	src/import_schema.o \
+	src/json_check.o \
 	src/option.o \
 	src/page_peek.o \
 	src/pushdown.o \

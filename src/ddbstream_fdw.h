@@ -228,6 +228,9 @@ extern Datum ddb_field_datum(DdbField field, Oid typid, cJSON *record,
 							 const char *shard_id, DdbImageFormat format,
 							 bool *isnull);
 
+/* in json_check.c */
+extern bool ddb_json_check(const char *body, size_t len, const char **why);
+
 /* in page_peek.c */
 typedef struct DdbPagePeek
 {

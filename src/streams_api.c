@@ -177,7 +177,8 @@ typedef struct DdbFailure
 } DdbFailure;
 
 static DdbAttempt judge_response(DdbClient *client, const DdbHttpResult *res,
-								 cJSON **json, DdbFailure *failure);
+								 const char *not_json, cJSON **json,
+								 DdbFailure *failure);
 
 /* A request in flight, with what it takes to send it again. */
 struct DdbPending
@@ -273,20 +274,23 @@ receive_attempt(DdbClient *client, DdbPending *p, cJSON **json,
 {
 	DdbHttpResult res;
 	DdbAttempt	outcome;
+	const char *not_json = NULL;	/* why the body is not strict JSON */
 
 	memset(failure, 0, sizeof(*failure));
 	ddb_http_finish(client->http, p->call, &res);
-	if (p->on_body && res.error == NULL && res.status == 200)
+	if (res.error == NULL)
+		(void) ddb_json_check(res.body, res.body_len, &not_json);
+	if (p->on_body && res.error == NULL && res.status == 200 && not_json == NULL)
 		p->on_body(p->on_body_arg, res.body, res.body_len);
-	outcome = judge_response(client, &res, json, failure);
+	outcome = judge_response(client, &res, not_json, json, failure);
 	ddb_http_release(client->http, p->call);
 	p->call = NULL;
 	return outcome;
 }
 
 static DdbAttempt
-judge_response(DdbClient *client, const DdbHttpResult *res_in, cJSON **json,
-			   DdbFailure *failure)
+judge_response(DdbClient *client, const DdbHttpResult *res_in,
+			   const char *not_json, cJSON **json, DdbFailure *failure)
 {
 	DdbHttpResult res = *res_in;
 	const char *nul;
@@ -309,9 +313,18 @@ judge_response(DdbClient *client, const DdbHttpResult *res_in, cJSON **json,
 	}
 	if (res.status != 200)
 	{
-		parse_aws_error(res.status, res.body, res.body_len, &failure->aws);
+		/* a body that is not strict JSON is named by its status alone */
+		parse_aws_error(res.status, res.body, not_json ? 0 : res.body_len,
+						&failure->aws);
 		failure->retryable = is_retryable_aws_error(&failure->aws);
 		return DDB_ATTEMPT_AWS_ERROR;
+	}
+
+	/* raw NUL bytes and control characters, which cJSON would take */
+	if (not_json)
+	{
+		failure->what = not_json;
+		return DDB_ATTEMPT_INVALID;
 	}
 
 	/*

@@ -272,7 +272,7 @@ size_bytes_datum(double value, Oid typid)
 	if (!(value >= 0 && value < limit) || value != floor(value))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("DynamoDB Streams GetRecords returned SizeBytes %g, which is not a whole number in the range of type %s",
+				 errmsg("DynamoDB Streams GetRecords returned SizeBytes %.15g, which is not a whole number in the range of type %s",
 						value, format_type_be(typid))));
 	if (typid == INT4OID)
 		return Int32GetDatum((int32) value);

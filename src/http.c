@@ -39,6 +39,7 @@ struct DdbHttpCall
 	size_t		cap;
 	bool		out_of_memory;
 	bool		too_large;		/* the body passed http->max_body */
+	int64		content_length; /* as the response declared it, or -1 */
 	bool		added;			/* in the multi handle */
 	bool		done;
 	CURLcode	code;
@@ -63,6 +64,7 @@ struct DdbHttp
 static DdbHttpCall *get_call(DdbHttp *http);
 static void free_headers(DdbHttpCall *call);
 static size_t write_body(char *data, size_t size, size_t nmemb, void *arg);
+static size_t read_header(char *data, size_t size, size_t nmemb, void *arg);
 static void harvest(DdbHttp *http);
 static void http_cleanup(void *arg);
 
@@ -161,12 +163,15 @@ get_call(DdbHttp *http)
 		curl_easy_setopt(call->curl, CURLOPT_USERAGENT, "ddbstream_fdw/" DDBSTREAM_FDW_VERSION);
 		curl_easy_setopt(call->curl, CURLOPT_WRITEFUNCTION, write_body);
 		curl_easy_setopt(call->curl, CURLOPT_WRITEDATA, call);
+		curl_easy_setopt(call->curl, CURLOPT_HEADERFUNCTION, read_header);
+		curl_easy_setopt(call->curl, CURLOPT_HEADERDATA, call);
 	}
 	call->free = false;
 	call->done = false;
 	call->len = 0;
 	call->out_of_memory = false;
 	call->too_large = false;
+	call->content_length = -1;
 	call->errbuf[0] = '\0';
 	call->code = CURLE_OK;
 	return call;
@@ -203,6 +208,24 @@ write_body(char *data, size_t size, size_t nmemb, void *arg)
 	memcpy(call->buf + call->len, data, n);
 	call->len += n;
 	call->buf[call->len] = '\0';
+	return n;
+}
+
+/* Note the Content-Length, to say what a body refused for its size declared. */
+static size_t
+read_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	DdbHttpCall *call = (DdbHttpCall *) arg;
+	size_t		n = size * nmemb;
+	char		value[32];
+
+	if (n > 15 && n - 15 < sizeof(value) &&
+		pg_strncasecmp(data, "Content-Length:", 15) == 0)
+	{
+		memcpy(value, data + 15, n - 15);
+		value[n - 15] = '\0';
+		call->content_length = strtoi64(value, NULL, 10);
+	}
 	return n;
 }
 
@@ -313,12 +336,9 @@ ddb_http_finish(DdbHttp *http, DdbHttpCall *call, DdbHttpResult *res)
 	}
 	if (call->too_large || call->code == CURLE_FILESIZE_EXCEEDED)
 	{
-		curl_off_t	declared = -1;
-
-		curl_easy_getinfo(call->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &declared);
 		res->error = "the response is too large";
 		res->too_large = true;
-		res->declared_length = (int64) declared;
+		res->declared_length = call->content_length;
 		return;
 	}
 	if (call->code != CURLE_OK)

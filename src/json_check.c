@@ -9,7 +9,9 @@
  * characters inside strings and skips them between tokens.  A body with a
  * NUL byte anywhere, a byte below 0x20 inside a string, or one outside
  * strings other than the four JSON white-space characters is refused, so
- * such an answer is an invalid response, never a wrong row.
+ * such an answer is an invalid response, never a wrong row.  So is a body
+ * that nests deeper than cJSON's limit: cJSON would fail on it as on a body
+ * cut short, which is retried, and this one would come back the same.
  *
  * One pass over the body, tracking whether it is inside a string; a
  * backslash escapes the byte after it, so \" does not end a string.  The
@@ -29,18 +31,23 @@ describe_bad_byte(const char *body, size_t i, bool in_string)
 
 	if (c == '\0')
 		return psprintf("The body holds a NUL byte at offset %zu.", i);
+	if (c == '[' || c == '{')
+		return psprintf("The body nests arrays and objects deeper than %d levels at offset %zu.",
+						CJSON_NESTING_LIMIT, i);
 	return psprintf("The body holds the control character 0x%02X %s at offset %zu; JSON allows it only escaped.",
 					c, in_string ? "inside a string" : "between tokens", i);
 }
 
 /*
- * True when the body has none of the bytes above; otherwise false, with
- * *why saying which byte and where.
+ * True when the body has none of the bytes above and nests no deeper than
+ * cJSON can parse (which it would refuse as if the body were cut short);
+ * otherwise false, with *why saying which byte and where.
  */
 bool
 ddb_json_check(const char *body, size_t len, const char **why)
 {
 	bool		in_string = false;
+	int			depth = 0;
 	size_t		i;
 
 	for (i = 0; i < len; i++)
@@ -62,6 +69,13 @@ ddb_json_check(const char *body, size_t len, const char **why)
 		}
 		else if (c == '"')
 			in_string = true;
+		else if (c == '[' || c == '{')
+		{
+			if (++depth > CJSON_NESTING_LIMIT)
+				break;
+		}
+		else if (c == ']' || c == '}')
+			depth--;
 		else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
 			break;
 	}

@@ -9,7 +9,9 @@
 -- Figures that differ from run to run (times, memory) are not printed here:
 -- test/measure appends them to the harness's report.
 --
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS ddbstream_fdw;
+RESET client_min_messages;
 \getenv hostile_endpoint HOSTILE_ENDPOINT
 CREATE SERVER hostile FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'hostile_endpoint');

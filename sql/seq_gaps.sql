@@ -10,7 +10,9 @@
 -- consumer's position is a record's: trimmed there, records really were
 -- trimmed, and on_trimmed applies.
 --
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS ddbstream_fdw;
+RESET client_min_messages;
 \getenv ddb_endpoint DDB_ENDPOINT
 \getenv fault_endpoint FAULT_ENDPOINT
 CREATE SERVER gaps FOREIGN DATA WRAPPER ddbstream_fdw

@@ -52,7 +52,8 @@ static void spi_run(const char *sql, int nargs, Oid *types, Datum *values,
 static void copy_checkpoints(void *arg);
 static Datum text_array(List *strings);
 static int	checkpoint_cmp(const void *a, const void *b);
-static bool shard_listed(List *shards, const char *shard_id);
+static char **sorted_shard_ids(List *shards);
+static int	cstring_cmp(const void *a, const void *b);
 
 /*
  * A consumer's scan must save positions: in a read-only transaction (or on
@@ -112,6 +113,8 @@ ddb_consumer_apply_checkpoints(const char *consumer, const char *stream_arn,
 	CheckpointList read = {NULL, 0, CurrentMemoryContext};
 	Checkpoint *cps;
 	int			ncps;
+	char	  **listed = sorted_shard_ids(shards);
+	int			nlisted = list_length(shards);
 	List	   *kept = NIL;
 	ListCell   *lc;
 	int			i;
@@ -128,7 +131,8 @@ ddb_consumer_apply_checkpoints(const char *consumer, const char *stream_arn,
 
 	for (i = 0; i < ncps; i++)
 	{
-		if (cps[i].finished || shard_listed(shards, cps[i].shard_id))
+		if (cps[i].finished ||
+			bsearch(&cps[i].shard_id, listed, nlisted, sizeof(char *), cstring_cmp))
 			continue;
 		if (!skip_trimmed)
 			ereport(ERROR,
@@ -343,13 +347,25 @@ checkpoint_cmp(const void *a, const void *b)
 				  ((const Checkpoint *) b)->shard_id);
 }
 
-static bool
-shard_listed(List *shards, const char *shard_id)
+/*
+ * The IDs of the listed shards, sorted for bsearch: a stream can list
+ * hundreds of thousands of shards, and a consumer hold as many checkpoints.
+ */
+static char **
+sorted_shard_ids(List *shards)
 {
+	char	  **ids = palloc(sizeof(char *) * Max(list_length(shards), 1));
 	ListCell   *lc;
+	int			n = 0;
 
 	foreach(lc, shards)
-		if (strcmp(((DdbShard *) lfirst(lc))->shard_id, shard_id) == 0)
-			return true;
-	return false;
+		ids[n++] = ((DdbShard *) lfirst(lc))->shard_id;
+	qsort(ids, n, sizeof(char *), cstring_cmp);
+	return ids;
+}
+
+static int
+cstring_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
 }

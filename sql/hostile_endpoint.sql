@@ -52,6 +52,33 @@ SELECT :chain_ms < 60000 AS two_scans_in_less_than_a_minute;
 \set _ `test/measure note "150,000-shard chain: LIMIT 3 scan and tip scan took :chain_ms ms together; backend peak RSS :hwm_after kB (:rss_before kB before)"`
 SELECT * FROM scan_work('SELECT * FROM chain WHERE seq >= 100000000000001500990');
 
+-- A consumer of the chain: its positions are matched against the 150,000
+-- listed shards by sorted search, not one by one.
+CREATE FOREIGN TABLE chain_feed (shard_id text, seq numeric)
+  SERVER hostile OPTIONS (table_name 'Chain', consumer 'chain');
+SELECT clock_timestamp() AS t0 \gset
+SELECT shard_id, seq FROM chain_feed LIMIT 2;
+SELECT shard_id, seq FROM chain_feed WHERE seq >= 100000000000001500990;
+SELECT shard_id, sequence_number, shard_finished FROM ddbstream_fdw.checkpoints
+  WHERE consumer = 'chain' ORDER BY shard_id;
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000) AS feed_ms \gset
+\set _ `test/measure note "150,000-shard chain through a consumer: two scans took :feed_ms ms together"`
+-- A position at the end of every shard (not yet marked finished): nothing
+-- is left to read.  Each position is looked up among the listed shards.
+INSERT INTO ddbstream_fdw.checkpoints (consumer, stream_arn, shard_id, sequence_number)
+  SELECT 'chain', 'arn:aws:dynamodb:us-east-1:000000000000:table/Chain/stream/2024-01-01T00:00:00.000',
+         format('shardId-%s', lpad(i::text, 6, '0')), 100000000000000001009 + 10 * i
+  FROM generate_series(0, 149999) AS i
+  ON CONFLICT (consumer, stream_arn, shard_id)
+  DO UPDATE SET sequence_number = excluded.sequence_number;
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM chain_feed;
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000) AS feed_ms \gset
+SELECT :feed_ms < 30000 AS in_less_than_30_s;
+\set _ `test/measure note "150,000-shard chain through a consumer with 150,000 positions: scan took :feed_ms ms"`
+DELETE FROM ddbstream_fdw.checkpoints WHERE consumer = 'chain';
+DELETE FROM ddbstream_fdw.consumers WHERE consumer = 'chain';
+
 -- The same 150,000 shards with the root's parent the tip: a cycle, listed
 -- 10,000 a page (more than the 100 asked for, which is accepted).
 CREATE FOREIGN TABLE cycle (shard_id text, seq numeric)

@@ -94,7 +94,7 @@ CREATE FOREIGN TABLE twice (seq numeric) SERVER hostile OPTIONS (table_name 'Twi
 SELECT * FROM twice;                                                          -- ERROR
 
 -- ===================================================================
--- bounded memory: bodies of 200 MB
+-- bounded memory: bodies of 200 MB, and one costly to parse
 -- ===================================================================
 -- A new session, so that its memory is this section's alone.
 \c
@@ -110,10 +110,15 @@ SELECT * FROM huge_declared;                                                  --
 CREATE FOREIGN TABLE huge_streamed (seq numeric)
   SERVER hostile OPTIONS (table_name 'HugeStreamed');
 SELECT * FROM huge_streamed;                                                  -- ERROR
+-- 15 MB of "0,0,0,...": under the limit, but cJSON would spend 650 MB on
+-- it.  A body of more than 2,000,000 values is refused before parsing.
+CREATE FOREIGN TABLE dense (seq numeric)
+  SERVER hostile OPTIONS (table_name 'Dense');
+SELECT * FROM dense;                                                          -- ERROR
 SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000) AS huge_ms \gset
 \set hwm_after `test/measure mem :pid VmHWM`
 SELECT :hwm_after - :rss_before < 40 * 1024 AS peak_grew_less_than_40_mb;
-\set _ `test/measure note "200 MB bodies (declared, then streamed): both failed in :huge_ms ms; backend peak RSS :hwm_after kB (:rss_before kB before)"`
+\set _ `test/measure note "200 MB bodies (declared, then streamed) and 15 MB of 7.8 million values: all three failed in :huge_ms ms together; backend peak RSS :hwm_after kB (:rss_before kB before)"`
 SELECT 1 AS backend_alive;
 
 -- max_response_bytes: an integer from 1024 to 1073741824 (1 GB).

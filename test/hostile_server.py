@@ -21,6 +21,7 @@ stream's DescribeStream and GetRecords answer depends on the table:
   Twice         one shard listed twice
   HugeDeclared  GetRecords: Content-Length 200 MB
   HugeStreamed  GetRecords: 200 MB of spaces inside a JSON string, chunked
+  Dense         GetRecords: 15 MB of "0,0,0,..." (7.8 million values)
   Big           GetRecords: a valid page of about 100 kB
   TooMany       GetRecords: one record more than the Limit asked for
   RawNul        eventID "abc<NUL>def", a raw NUL byte (after a valid record)
@@ -93,7 +94,7 @@ STREAMS = {
     "ShardLoop": {"page": 1, "shards": [shard("a", None, 1, 1, []), shard("b", None, 2, 2, [])], "loop": True},
     "Twice": {"page": 100, "shards": one_shard() + one_shard()},
 }
-for name in ("HugeDeclared", "HugeStreamed", "Big", "TooMany", "RawNul", "RawNulNumber", "RawNulSeq",
+for name in ("HugeDeclared", "HugeStreamed", "Dense", "Big", "TooMany", "RawNul", "RawNulNumber", "RawNulSeq",
              "RawControl", "RawBetween", "Escaped", "Deep", "Nested", "SizeHuge", "SizeNegative", "SizeInfinite",
              "SizeFraction", "SizeBig", "ErrorNul"):
     STREAMS[name] = {"page": 100, "shards": one_shard()}
@@ -206,6 +207,9 @@ def page_body(table, sh, index, limit):
         page["NextShardIterator"] = nxt
     if table == "TooMany":
         page["Records"] = [record(table, n) for n in range(1, limit + 2)]
+    elif table == "Dense":
+        n = 15 * 1024 * 1024 // 2
+        return b'{"Records":[],"x":[' + b"0," * (n - 1) + b"0]}"
     elif table == "Big":
         page["Records"] = [record(table, 1, attrs={"blob": {"S": "x" * 100000}})]
     elif table == "RawNul":

@@ -9,11 +9,13 @@
  *
  * Nothing here raises an error from inside a libcurl callback: the write
  * callback records a failure and returns, and the outcome is reported by
- * ddb_http_finish.  A response body is kept only up to max_response_bytes:
- * a larger Content-Length stops the transfer before the body is read, and
- * a body without one is stopped as soon as it passes the limit.  Handles and response buffers are freed by a reset
+ * ddb_http_finish.  Handles and response buffers are freed by a reset
  * callback of the memory context that owns them, so an ERROR anywhere in
  * the scan leaks neither.
+ *
+ * A response body is kept only up to max_response_bytes: a larger
+ * Content-Length stops the transfer before the body is read, and a body
+ * without one is stopped as soon as it passes the limit.
  *
  *-------------------------------------------------------------------------
  */

@@ -619,8 +619,8 @@ raise_too_large(DdbApi api, const char *op, int limit, int64 declared_length)
 			 errmsg("%s %s returned a response larger than %d bytes",
 					api_name(api), op, limit),
 			 declared_length > limit ?
-			 errdetail("The response declared a length of " INT64_FORMAT " bytes; it was not read.",
-					   declared_length) :
+			 errdetail("The response declared a length of %lld bytes; it was not read.",
+					   (long long) declared_length) :
 			 errdetail("The transfer was stopped when the body passed the limit."),
 			 errhint("Check the endpoint options of the server. The server option max_response_bytes sets the limit.")));
 }

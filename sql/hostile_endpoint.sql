@@ -34,9 +34,11 @@ $$;
 -- ===================================================================
 -- lineage: 150,000 shards, each the parent of the next
 -- ===================================================================
--- DescribeStream lists them deepest first, 100 a page (1,500 pages).  The
--- lineage is walked with a loop, not recursion, so its depth costs no
--- stack; listing and ordering it takes about a second.
+-- DescribeStream lists them deepest first, 100 a page (1,500 pages), and
+-- their IDs sort tip first (shardId-000000 is the tip, shardId-149999 the
+-- root), so the walk of the lineage starts 150,000 generations deep: it is
+-- a loop, not recursion, and costs no stack.  Listing and ordering the
+-- shards takes about half a second.
 CREATE FOREIGN TABLE chain (shard_id text, seq numeric)
   SERVER hostile OPTIONS (table_name 'Chain');
 SELECT pg_backend_pid() AS pid \gset
@@ -67,7 +69,7 @@ SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000) AS feed_ms \g
 -- is left to read.  Each position is looked up among the listed shards.
 INSERT INTO ddbstream_fdw.checkpoints (consumer, stream_arn, shard_id, sequence_number)
   SELECT 'chain', 'arn:aws:dynamodb:us-east-1:000000000000:table/Chain/stream/2024-01-01T00:00:00.000',
-         format('shardId-%s', lpad(i::text, 6, '0')), 100000000000000001009 + 10 * i
+         format('shardId-%s', lpad((149999 - i)::text, 6, '0')), 100000000000000001009 + 10 * i
   FROM generate_series(0, 149999) AS i
   ON CONFLICT (consumer, stream_arn, shard_id)
   DO UPDATE SET sequence_number = excluded.sequence_number;

@@ -14,7 +14,8 @@ stream's DescribeStream and GetRecords answer depends on the table:
 
   Chain         150,000 shards, each the parent of the next, listed deepest
                 first, 100 a DescribeStream page; the root holds 3 records,
-                the open tip 2, the others none
+                the open tip 2, the others none.  Their IDs sort tip first
+                (shardId-000000 is the tip, shardId-149999 the root).
   Cycle         150,000 shards whose parents go round in a cycle, 10,000 a
                 page (more than the 100 asked for)
   ShardLoop     LastEvaluatedShardId alternates a, b, a, b, ...
@@ -67,19 +68,24 @@ def shard(shard_id, parent, first, end, records):
     return {"id": shard_id, "parent": parent, "start": first, "end": end, "records": records}
 
 
+def chain_id(i):
+    """The ID of the shard i generations below the root: IDs sort tip first,
+    so a walk of the lineage in ID order starts 150,000 generations deep."""
+    return "shardId-%06d" % (CHAIN_LENGTH - 1 - i)
+
+
 def chain(cycle):
     """CHAIN_LENGTH shards, shard i the parent of shard i + 1, deepest first."""
     shards = []
     for i in range(CHAIN_LENGTH):
         first = 1000 + 10 * i
         if i == 0:
-            parent = "shardId-%06d" % (CHAIN_LENGTH - 1) if cycle else "shardId-trimmed"
+            parent = chain_id(CHAIN_LENGTH - 1) if cycle else "shardId-trimmed"
         else:
-            parent = "shardId-%06d" % (i - 1)
+            parent = chain_id(i - 1)
         tip = i == CHAIN_LENGTH - 1
         records = [first, first + 1, first + 2] if i == 0 else [first, first + 1] if tip else []
-        shards.append(shard("shardId-%06d" % i, parent, first, None if tip and not cycle else first + 9,
-                            records))
+        shards.append(shard(chain_id(i), parent, first, None if tip and not cycle else first + 9, records))
     shards.reverse()
     return shards
 

@@ -16,6 +16,7 @@ OBJS = \
 	src/ddbstream_fdw.o \
 	src/http.o \
 	src/import_schema.o \
+	src/json_check.o \
 	src/option.o \
 	src/page_peek.o \
 	src/pushdown.o \
@@ -29,7 +30,7 @@ EXTENSION = ddbstream_fdw
 # install and an updated one are the same.
 DATA = src/ddbstream_fdw--0.1.0.sql src/ddbstream_fdw--0.1.0--0.2.0.sql
 
-REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes consumers consumer_sessions consumer_lineage consumer_plans consumer_roles mirror concurrency tls consumer_upgrade
+REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes consumers consumer_sessions consumer_lineage consumer_plans consumer_roles mirror concurrency tls hostile_endpoint seq_gaps consumer_upgrade
 
 PKG_CONFIG ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)

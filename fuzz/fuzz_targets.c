@@ -3,6 +3,9 @@
  * fuzz_targets.c
  *		  libFuzzer targets for what ddbstream_fdw reads from the network:
  *
+ * Like the scan, both first refuse a body that is not strict JSON
+ * (json_check.c), and only then peek at it or parse it.
+ *
  *   get_records      a GetRecords answer: the raw-body peek (page_peek.c),
  *                    then every record converted to every field, in every
  *                    column type the field accepts, in both image formats,
@@ -65,7 +68,10 @@ fuzz_get_records(const char *data, size_t size)
 	cJSON	   *json;
 	cJSON	   *records;
 	cJSON	   *record;
+	const char *why;
 
+	if (!ddb_json_check(data, size, &why))
+		return;
 	(void) ddb_page_peek(data, size, &peek);
 
 	json = cJSON_ParseWithLength(data, size);
@@ -126,11 +132,15 @@ fuzz_get_records(const char *data, size_t size)
 static void
 fuzz_describe_stream(const char *data, size_t size)
 {
-	cJSON	   *json = cJSON_ParseWithLength(data, size);
+	cJSON	   *json;
 	List	   *shards = NIL;
 	DdbSeqBounds bounds;
 	int			nskipped;
+	const char *why;
 
+	if (!ddb_json_check(data, size, &why))
+		return;
+	json = cJSON_ParseWithLength(data, size);
 	if (!cJSON_IsObject(json))
 		return;
 	(void) ddb_parse_describe_stream(json, NULL, &shards);

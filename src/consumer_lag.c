@@ -36,6 +36,7 @@ typedef struct ShardPending
 } ShardPending;
 
 static void check_consumer_table(Relation rel);
+static int	pending_cmp(const void *a, const void *b);
 
 PG_FUNCTION_INFO_V1(ddbstream_fdw_consumer_pending);
 
@@ -85,16 +86,18 @@ ddbstream_fdw_consumer_pending(PG_FUNCTION_ARGS)
 	}
 
 	consumer = ddb_peek_scan_consumer(st, &stream_arn);
+	/* by shard, to find each shard's counts without a quadratic search */
+	qsort(pending, ntasks, sizeof(ShardPending), pending_cmp);
 	foreach(lc, shards)
 	{
 		DdbShard   *shard = (DdbShard *) lfirst(lc);
-		ShardPending *p = NULL;
+		DdbShardTask key_task = {.shard = shard};
+		ShardPending key = {.task = &key_task};
+		ShardPending *p;
 		Datum		values[PENDING_COLUMNS];
 		bool		nulls[PENDING_COLUMNS];
 
-		for (int i = 0; i < ntasks; i++)
-			if (pending[i].task->shard == shard)
-				p = &pending[i];
+		p = bsearch(&key, pending, ntasks, sizeof(ShardPending), pending_cmp);
 
 		memset(nulls, 0, sizeof(nulls));
 		values[0] = CStringGetTextDatum(consumer);
@@ -156,4 +159,14 @@ check_consumer_table(Relation rel)
 						RelationGetRelationName(rel)),
 				 errhint("Lag is measured for consumers: ALTER FOREIGN TABLE %s OPTIONS (ADD consumer '...').",
 						 quote_identifier(RelationGetRelationName(rel)))));
+}
+
+/* Order ShardPending by the address of its task's shard. */
+static int
+pending_cmp(const void *a, const void *b)
+{
+	uintptr_t	x = (uintptr_t) ((const ShardPending *) a)->task->shard;
+	uintptr_t	y = (uintptr_t) ((const ShardPending *) b)->task->shard;
+
+	return x < y ? -1 : x > y ? 1 : 0;
 }

@@ -73,6 +73,7 @@ static Numeric number_from_string(const char *s);
 static void cannot_convert(const DdbColumnInfo *col, const char *avtype) pg_attribute_noreturn();
 static Datum jsonb_to_column(Jsonb *jb, Oid typid);
 static const char *record_string(cJSON *obj, const char *name);
+static Datum size_bytes_datum(double value, Oid typid);
 static cJSON *record_member(cJSON *obj, const char *name, int type);
 
 const char *
@@ -201,16 +202,7 @@ ddb_field_datum(DdbField field, Oid typid, cJSON *record, const char *shard_id,
 			item = ddb ? record_member(ddb, "SizeBytes", cJSON_Number) : NULL;
 			if (item == NULL)
 				break;
-			if (typid == INT4OID)
-			{
-				if (item->valuedouble < PG_INT32_MIN || item->valuedouble > PG_INT32_MAX)
-					ereport(ERROR,
-							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-							 errmsg("SizeBytes %.0f is out of range for type integer",
-									item->valuedouble)));
-				return Int32GetDatum((int32) item->valuedouble);
-			}
-			return Int64GetDatum((int64) item->valuedouble);
+			return size_bytes_datum(item->valuedouble, typid);
 		case DDB_FIELD_KEYS:
 		case DDB_FIELD_NEW_IMAGE:
 		case DDB_FIELD_OLD_IMAGE:
@@ -263,6 +255,28 @@ record_string(cJSON *obj, const char *name)
 	cJSON	   *item = record_member(obj, name, cJSON_String);
 
 	return item ? item->valuestring : NULL;
+}
+
+/*
+ * SizeBytes as integer or bigint.  The number comes from the endpoint as a
+ * double: anything but a whole number from 0 to the type's maximum (1e300,
+ * -1e30, 1.5, infinity) is an error, checked before the cast, which would
+ * be undefined behaviour out of range.
+ */
+static Datum
+size_bytes_datum(double value, Oid typid)
+{
+	/* 2^31 and 2^63 are exact doubles: the first value too large */
+	double		limit = (typid == INT4OID) ? 2147483648.0 : 9223372036854775808.0;
+
+	if (!(value >= 0 && value < limit) || value != floor(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("DynamoDB Streams GetRecords returned SizeBytes %.15g, which is not a whole number in the range of type %s",
+						value, format_type_be(typid))));
+	if (typid == INT4OID)
+		return Int32GetDatum((int32) value);
+	return Int64GetDatum((int64) value);
 }
 
 static Datum

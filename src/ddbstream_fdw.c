@@ -182,6 +182,7 @@ static bool record_wanted(DdbScanState *st, cJSON *record);
 static void end_shard(DdbScanState *st);
 static void reacquire_iterator(DdbScanState *st, DdbSlot *slot,
 							   DdbShardStart start, const char *seq);
+static bool at_bare_number(DdbSlot *slot);
 static void handle_trimmed(DdbScanState *st, DdbSlot *slot, const char *op,
 						   const DdbAwsError *err);
 static bool shard_caught_up(DdbScanState *st, DdbSlot *slot, cJSON *last,
@@ -988,14 +989,53 @@ reacquire_iterator(DdbScanState *st, DdbSlot *slot, DdbShardStart start,
 }
 
 /*
- * The shard's position is older than the stream's retention.  By default
- * that is an error; with on_trimmed 'skip' the scan warns that records may
- * have been lost and goes on from the oldest record the shard still holds.
+ * Is the shard still at a starting position given as a bare number (a
+ * pushed seq condition or the sequence_number option), with no record
+ * received yet?  Such a number need not be any record's.
+ */
+static bool
+at_bare_number(DdbSlot *slot)
+{
+	if (slot->last_seq != NULL ||
+		(slot->start != DDB_START_AT_SEQUENCE_NUMBER &&
+		 slot->start != DDB_START_AFTER_SEQUENCE_NUMBER))
+		return false;
+	/* a consumer's checkpoint is the number of a record it returned */
+	return slot->task->checkpoint == NULL ||
+		ddb_seq_cmp(slot->start_seq, slot->task->checkpoint) != 0;
+}
+
+/*
+ * The shard's position is older than the oldest record the shard holds.
+ *
+ * A position given as a bare number is a bound on the records wanted, not
+ * a record: the shard is read from its oldest record, with the records up
+ * to the number skipped (record_wanted), exactly the rows of the same scan
+ * from TRIM_HORIZON with the condition checked locally, and no warning.
+ * That is also what DynamoDB Local needs: it shares sequence numbers among
+ * all its tables and refuses a number between a shard's start and its first
+ * record as trimmed, though no record was ever there.  Whether records after
+ * such a number were trimmed cannot be known, since the number may never
+ * have been a record's.
+ *
+ * A position that was a record's (a consumer's checkpoint, the last record
+ * received before an iterator expired, or the shard's reading under way)
+ * shows that records really were trimmed.  By default that is an error;
+ * with on_trimmed 'skip' the scan warns that records may have been lost and
+ * goes on from the oldest record the shard still holds.
  */
 static void
 handle_trimmed(DdbScanState *st, DdbSlot *slot, const char *op,
 			   const DdbAwsError *err)
 {
+	if (at_bare_number(slot))
+	{
+		ereport(DEBUG1,
+				(errmsg_internal("%s at sequence number %s of shard %s answered TrimmedDataAccessException; reading the shard from its oldest record",
+								 op, slot->start_seq, slot->task->shard->shard_id)));
+		reacquire_iterator(st, slot, DDB_START_TRIM_HORIZON, NULL);
+		return;
+	}
 	if (!st->opts.skip_trimmed)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),

@@ -51,6 +51,7 @@ typedef struct DdbStreamOptions
 	int			retry_base_ms;
 	int			retry_max_ms;
 	int			max_concurrency;	/* shards read at once */
+	int			max_response_bytes; /* the largest response body accepted */
 	char	   *ca_file;		/* CA certificates for https, or NULL */
 
 	/* foreign table */
@@ -188,11 +189,13 @@ typedef struct DdbHttpResult
 	const char *error_detail;	/* libcurl's detail of it, or NULL */
 	bool		retryable;		/* a failure another attempt may not meet */
 	bool		tls_failure;	/* the peer's certificate was not accepted */
+	bool		too_large;		/* the body passed max_response_bytes */
+	int64		declared_length;	/* its Content-Length, or -1 if none */
 	double		elapsed_ms;
 } DdbHttpResult;
 extern void ddb_http_global_init(void);
 extern DdbHttp *ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
-								const char *ca_file);
+								int max_response_bytes, const char *ca_file);
 typedef struct DdbHttpCall DdbHttpCall;
 extern DdbHttpCall *ddb_http_start(DdbHttp *http, const char *url,
 								   const char *const *headers, int nheaders,
@@ -224,6 +227,9 @@ extern Datum ddb_attribute_datum(const DdbColumnInfo *col, cJSON *record,
 extern Datum ddb_field_datum(DdbField field, Oid typid, cJSON *record,
 							 const char *shard_id, DdbImageFormat format,
 							 bool *isnull);
+
+/* in json_check.c */
+extern bool ddb_json_check(const char *body, size_t len, const char **why);
 
 /* in page_peek.c */
 typedef struct DdbPagePeek

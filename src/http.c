@@ -13,6 +13,10 @@
  * callback of the memory context that owns them, so an ERROR anywhere in
  * the scan leaks neither.
  *
+ * A response body is kept only up to max_response_bytes: a larger
+ * Content-Length stops the transfer before the body is read, and a body
+ * without one is stopped as soon as it passes the limit.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -36,6 +40,8 @@ struct DdbHttpCall
 	size_t		len;
 	size_t		cap;
 	bool		out_of_memory;
+	bool		too_large;		/* the body passed http->max_body */
+	int64		content_length; /* as the response declared it, or -1 */
 	bool		added;			/* in the multi handle */
 	bool		done;
 	CURLcode	code;
@@ -50,6 +56,7 @@ struct DdbHttp
 	CURLM	   *multi;
 	int			connect_timeout_ms;
 	int			request_timeout_ms;
+	size_t		max_body;		/* the largest body kept, in bytes */
 	char	   *ca_file;		/* CA certificates to verify with, or NULL */
 	DdbHttpCall *calls;			/* every call made, for reuse and cleanup */
 	MemoryContext cxt;
@@ -59,6 +66,7 @@ struct DdbHttp
 static DdbHttpCall *get_call(DdbHttp *http);
 static void free_headers(DdbHttpCall *call);
 static size_t write_body(char *data, size_t size, size_t nmemb, void *arg);
+static size_t read_header(char *data, size_t size, size_t nmemb, void *arg);
 static void harvest(DdbHttp *http);
 static void http_cleanup(void *arg);
 
@@ -77,7 +85,7 @@ ddb_http_global_init(void)
  */
 DdbHttp *
 ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
-				const char *ca_file)
+				int max_response_bytes, const char *ca_file)
 {
 	DdbHttp    *http = palloc0(sizeof(DdbHttp));
 
@@ -91,6 +99,7 @@ ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &http->cleanup);
 	http->connect_timeout_ms = connect_timeout_ms;
 	http->request_timeout_ms = request_timeout_ms;
+	http->max_body = (size_t) max_response_bytes;
 	http->ca_file = ca_file ? MemoryContextStrdup(CurrentMemoryContext, ca_file) : NULL;
 	http->cxt = CurrentMemoryContext;
 	return http;
@@ -144,6 +153,8 @@ get_call(DdbHttp *http)
 		curl_easy_setopt(call->curl, CURLOPT_ERRORBUFFER, call->errbuf);
 		curl_easy_setopt(call->curl, CURLOPT_CONNECTTIMEOUT_MS, (long) http->connect_timeout_ms);
 		curl_easy_setopt(call->curl, CURLOPT_TIMEOUT_MS, (long) http->request_timeout_ms);
+		/* a larger Content-Length fails before the body is read */
+		curl_easy_setopt(call->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) http->max_body);
 		curl_easy_setopt(call->curl, CURLOPT_TCP_KEEPALIVE, 1L);
 		curl_easy_setopt(call->curl, CURLOPT_FOLLOWLOCATION, 0L);
 		curl_easy_setopt(call->curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -154,11 +165,15 @@ get_call(DdbHttp *http)
 		curl_easy_setopt(call->curl, CURLOPT_USERAGENT, "ddbstream_fdw/" DDBSTREAM_FDW_VERSION);
 		curl_easy_setopt(call->curl, CURLOPT_WRITEFUNCTION, write_body);
 		curl_easy_setopt(call->curl, CURLOPT_WRITEDATA, call);
+		curl_easy_setopt(call->curl, CURLOPT_HEADERFUNCTION, read_header);
+		curl_easy_setopt(call->curl, CURLOPT_HEADERDATA, call);
 	}
 	call->free = false;
 	call->done = false;
 	call->len = 0;
 	call->out_of_memory = false;
+	call->too_large = false;
+	call->content_length = -1;
 	call->errbuf[0] = '\0';
 	call->code = CURLE_OK;
 	return call;
@@ -170,12 +185,19 @@ write_body(char *data, size_t size, size_t nmemb, void *arg)
 	DdbHttpCall *call = (DdbHttpCall *) arg;
 	size_t		n = size * nmemb;
 
+	/* a body without Content-Length: stop it once it passes the limit */
+	if (n > call->http->max_body - call->len)
+	{
+		call->too_large = true;
+		return 0;				/* makes libcurl fail with CURLE_WRITE_ERROR */
+	}
 	if (call->len + n + 1 > call->cap)
 	{
 		size_t		newcap = Max(call->cap * 2, call->len + n + 1);
 		char	   *newbuf;
 
 		newcap = Max(newcap, 64 * 1024);
+		newcap = Min(newcap, call->http->max_body + 1);
 		newbuf = realloc(call->buf, newcap);
 		if (newbuf == NULL)
 		{
@@ -188,6 +210,24 @@ write_body(char *data, size_t size, size_t nmemb, void *arg)
 	memcpy(call->buf + call->len, data, n);
 	call->len += n;
 	call->buf[call->len] = '\0';
+	return n;
+}
+
+/* Note the Content-Length, to say what a body refused for its size declared. */
+static size_t
+read_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	DdbHttpCall *call = (DdbHttpCall *) arg;
+	size_t		n = size * nmemb;
+	char		value[32];
+
+	if (n > 15 && n - 15 < sizeof(value) &&
+		pg_strncasecmp(data, "Content-Length:", 15) == 0)
+	{
+		memcpy(value, data + 15, n - 15);
+		value[n - 15] = '\0';
+		call->content_length = strtoi64(value, NULL, 10);
+	}
 	return n;
 }
 
@@ -294,6 +334,13 @@ ddb_http_finish(DdbHttp *http, DdbHttpCall *call, DdbHttpResult *res)
 	if (call->out_of_memory)
 	{
 		res->error = "out of memory receiving the response";
+		return;
+	}
+	if (call->too_large || call->code == CURLE_FILESIZE_EXCEEDED)
+	{
+		res->error = "the response is too large";
+		res->too_large = true;
+		res->declared_length = call->content_length;
 		return;
 	}
 	if (call->code != CURLE_OK)

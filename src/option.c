@@ -35,6 +35,14 @@
 #define DEFAULT_MAX_RETRIES			8
 #define DEFAULT_RETRY_BASE_MS		100
 #define DEFAULT_RETRY_MAX_MS		20000
+/*
+ * The largest response body a request accepts: far above any legitimate
+ * answer (a GetRecords page holds at most 1 MB of records), far below what
+ * would hurt the database server.
+ */
+#define DEFAULT_MAX_RESPONSE_BYTES	(16 * 1024 * 1024)
+#define MIN_MAX_RESPONSE_BYTES		1024
+#define MAX_MAX_RESPONSE_BYTES		(1024 * 1024 * 1024)
 /* Shards read at once, each with at most one request in flight. */
 #define DEFAULT_MAX_CONCURRENCY	4
 #define MAX_CONCURRENCY			64
@@ -56,6 +64,7 @@ static const DdbOption valid_options[] = {
 	{"retry_base_ms", ForeignServerRelationId},
 	{"retry_max_ms", ForeignServerRelationId},
 	{"max_concurrency", ForeignServerRelationId},
+	{"max_response_bytes", ForeignServerRelationId},
 	{"ca_file", ForeignServerRelationId},
 	{"use_ambient_credentials", ForeignServerRelationId},
 	{"credential_source", ForeignServerRelationId},
@@ -182,6 +191,8 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 			(void) check_int(def, 0, 100);
 		else if (strcmp(name, "max_concurrency") == 0)
 			(void) check_int(def, 1, MAX_CONCURRENCY);
+		else if (strcmp(name, "max_response_bytes") == 0)
+			(void) check_int(def, MIN_MAX_RESPONSE_BYTES, MAX_MAX_RESPONSE_BYTES);
 		else if (strcmp(name, "retry_base_ms") == 0 ||
 				 strcmp(name, "retry_max_ms") == 0)
 			(void) check_int(def, 1, 600000);
@@ -616,6 +627,7 @@ resolve_options(ForeignServer *server, List *table_options,
 	opts->retry_base_ms = DEFAULT_RETRY_BASE_MS;
 	opts->retry_max_ms = DEFAULT_RETRY_MAX_MS;
 	opts->max_concurrency = DEFAULT_MAX_CONCURRENCY;
+	opts->max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
 
 	foreach(lc, options)
 	{
@@ -636,6 +648,9 @@ resolve_options(ForeignServer *server, List *table_options,
 			opts->max_retries = check_int(def, 0, 100);
 		else if (strcmp(name, "max_concurrency") == 0)
 			opts->max_concurrency = check_int(def, 1, MAX_CONCURRENCY);
+		else if (strcmp(name, "max_response_bytes") == 0)
+			opts->max_response_bytes = check_int(def, MIN_MAX_RESPONSE_BYTES,
+												 MAX_MAX_RESPONSE_BYTES);
 		else if (strcmp(name, "ca_file") == 0)
 			opts->ca_file = defGetString(def);
 		else if (strcmp(name, "retry_base_ms") == 0)

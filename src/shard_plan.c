@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "nodes/value.h"
 
 #include "ddbstream_fdw.h"
@@ -86,23 +87,60 @@ find_node(ShardNode *nodes, int n, const char *shard_id)
 	return bsearch(&key, nodes, n, sizeof(ShardNode), node_cmp_id);
 }
 
-static int
-node_depth(ShardNode *nodes, int n, ShardNode *node)
+/*
+ * Count the depth of every node in its lineage.  A lineage comes from the
+ * endpoint and may be a chain hundreds of thousands long, or a cycle, so it
+ * is walked with a stack of our own, not by recursion: from each node whose
+ * depth is unknown, up through its ancestors to one whose depth is known (or
+ * that has no listed parent), then back down.  Each node is visited once.
+ */
+static void
+compute_depths(ShardNode *nodes, int n)
 {
-	ShardNode  *parent;
+	ShardNode **path = palloc(sizeof(ShardNode *) * n);
+	int			i;
 
-	if (node->depth >= 0)
-		return node->depth;
-	if (node->depth == -2)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_REPLY_HANDLE),
-				 errmsg("DynamoDB Streams DescribeStream returned a shard lineage with a cycle"),
-				 errdetail_internal("Shard \"%s\" is its own ancestor.", node->shard->shard_id)));
-	node->depth = -2;
-	parent = node->shard->parent_shard_id ?
-		find_node(nodes, n, node->shard->parent_shard_id) : NULL;
-	node->depth = parent ? node_depth(nodes, n, parent) + 1 : 0;
-	return node->depth;
+	for (i = 0; i < n; i++)
+	{
+		ShardNode  *node = &nodes[i];
+		int			len = 0;
+		int			depth;
+
+		/* up: mark the unknown ancestors as being walked (-2) */
+		while (node != NULL && node->depth == -1)
+		{
+			node->depth = -2;
+			path[len++] = node;
+			node = node->shard->parent_shard_id ?
+				find_node(nodes, n, node->shard->parent_shard_id) : NULL;
+		}
+		if (node != NULL && node->depth == -2)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_REPLY_HANDLE),
+					 errmsg("DynamoDB Streams DescribeStream returned a shard lineage with a cycle"),
+					 errdetail_internal("Shard \"%s\" is its own ancestor.", node->shard->shard_id)));
+		/* down: a parent that is not listed was trimmed away (depth 0) */
+		depth = node != NULL ? node->depth + 1 : 0;
+		while (len > 0)
+			path[--len]->depth = depth++;
+		CHECK_FOR_INTERRUPTS();
+	}
+	pfree(path);
+}
+
+/* A shard listed twice would be read twice: refuse the listing. */
+static void
+check_unique_ids(ShardNode *nodes, int n)
+{
+	int			i;
+
+	for (i = 1; i < n; i++)
+		if (strcmp(nodes[i - 1].shard->shard_id, nodes[i].shard->shard_id) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_REPLY_HANDLE),
+					 errmsg("DynamoDB Streams DescribeStream returned an invalid response"),
+					 errdetail_internal("Shard \"%s\" is listed more than once.",
+										nodes[i].shard->shard_id)));
 }
 
 /*
@@ -192,8 +230,8 @@ ddb_plan_shards(List *shards, DdbIteratorType type, const DdbSeqBounds *bounds,
 		i++;
 	}
 	qsort(nodes, n, sizeof(ShardNode), node_cmp_id);
-	for (i = 0; i < n; i++)
-		(void) node_depth(nodes, n, &nodes[i]);
+	check_unique_ids(nodes, n);
+	compute_depths(nodes, n);
 	qsort(nodes, n, sizeof(ShardNode), node_cmp_lineage);
 
 	for (i = 0; i < n; i++)

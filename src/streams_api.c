@@ -15,10 +15,12 @@
 #include <math.h>
 #include <time.h>
 
+#include "common/hashfn.h"
 #include "common/pg_prng.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -52,6 +54,7 @@ struct DdbClient
 	int			max_retries;
 	int			retry_base_ms;
 	int			retry_max_ms;
+	int			max_response_bytes;
 };
 
 static void parse_endpoint(const char *url, DdbEndpoint *endpoint);
@@ -69,9 +72,15 @@ static void parse_aws_error(long status, const char *body, size_t len,
 							DdbAwsError *err);
 static void raise_invalid_response(DdbApi api, const char *op,
 								   const char *what);
+static void raise_too_large(DdbApi api, const char *op, int limit,
+							int64 declared_length) pg_attribute_noreturn();
 static const char *json_string(cJSON *obj, const char *name);
 static const char *api_name(DdbApi api);
 static bool is_sequence_number(const char *s);
+typedef struct TokenSet TokenSet;
+static TokenSet *token_set_create(void);
+static bool token_set_add(TokenSet *set, const char *token);
+static void token_set_free(TokenSet *set);
 static const char *without_signed_text(const char *message);
 
 DdbClient *
@@ -82,7 +91,8 @@ ddb_client_create(const DdbStreamOptions *opts, const DdbCredentials *creds,
 
 	client->cxt = CurrentMemoryContext;
 	client->http = ddb_http_create(opts->connect_timeout_ms,
-								   opts->request_timeout_ms, opts->ca_file);
+								   opts->request_timeout_ms,
+								   opts->max_response_bytes, opts->ca_file);
 	parse_endpoint(opts->endpoint, &client->endpoints[DDB_API_DYNAMODB]);
 	parse_endpoint(opts->streams_endpoint, &client->endpoints[DDB_API_STREAMS]);
 	client->region = opts->region;
@@ -90,6 +100,7 @@ ddb_client_create(const DdbStreamOptions *opts, const DdbCredentials *creds,
 	client->max_retries = opts->max_retries;
 	client->retry_base_ms = opts->retry_base_ms;
 	client->retry_max_ms = opts->retry_max_ms;
+	client->max_response_bytes = opts->max_response_bytes;
 	client->stats = stats;
 	return client;
 }
@@ -151,7 +162,8 @@ typedef enum DdbAttempt
 	DDB_ATTEMPT_OK,
 	DDB_ATTEMPT_TRANSPORT,		/* no (whole) response */
 	DDB_ATTEMPT_AWS_ERROR,		/* an AWS error response */
-	DDB_ATTEMPT_INVALID			/* HTTP 200 with a body that is not JSON */
+	DDB_ATTEMPT_INVALID,		/* HTTP 200 with a body that is not JSON */
+	DDB_ATTEMPT_TOO_LARGE		/* a body larger than max_response_bytes */
 } DdbAttempt;
 
 typedef struct DdbFailure
@@ -160,11 +172,13 @@ typedef struct DdbFailure
 	const char *what;			/* transport error or invalid-body reason */
 	const char *detail;
 	bool		tls;			/* the endpoint's certificate was refused */
+	int64		declared_length;	/* of a body too large, or -1 */
 	DdbAwsError aws;
 } DdbFailure;
 
 static DdbAttempt judge_response(DdbClient *client, const DdbHttpResult *res,
-								 cJSON **json, DdbFailure *failure);
+								 const char *not_json, cJSON **json,
+								 DdbFailure *failure);
 
 /* A request in flight, with what it takes to send it again. */
 struct DdbPending
@@ -177,6 +191,7 @@ struct DdbPending
 	DdbHttpCall *call;
 	DdbBodyHook on_body;		/* sees a 200 answer's body before it is parsed */
 	void	   *on_body_arg;
+	int			limit;			/* GetRecords: the most records asked for */
 };
 
 /*
@@ -259,26 +274,35 @@ receive_attempt(DdbClient *client, DdbPending *p, cJSON **json,
 {
 	DdbHttpResult res;
 	DdbAttempt	outcome;
+	const char *not_json = NULL;	/* why the body is not strict JSON */
 
 	memset(failure, 0, sizeof(*failure));
 	ddb_http_finish(client->http, p->call, &res);
-	if (p->on_body && res.error == NULL && res.status == 200)
+	if (res.error == NULL)
+		(void) ddb_json_check(res.body, res.body_len, &not_json);
+	if (p->on_body && res.error == NULL && res.status == 200 && not_json == NULL)
 		p->on_body(p->on_body_arg, res.body, res.body_len);
-	outcome = judge_response(client, &res, json, failure);
+	outcome = judge_response(client, &res, not_json, json, failure);
 	ddb_http_release(client->http, p->call);
 	p->call = NULL;
 	return outcome;
 }
 
 static DdbAttempt
-judge_response(DdbClient *client, const DdbHttpResult *res_in, cJSON **json,
-			   DdbFailure *failure)
+judge_response(DdbClient *client, const DdbHttpResult *res_in,
+			   const char *not_json, cJSON **json, DdbFailure *failure)
 {
 	DdbHttpResult res = *res_in;
 	const char *nul;
 
 	client->stats->network_ms += res.elapsed_ms;
 	client->stats->bytes_received += res.body_len;
+	if (res.too_large)
+	{
+		/* not worth another attempt: the endpoint would send it again */
+		failure->declared_length = res.declared_length;
+		return DDB_ATTEMPT_TOO_LARGE;
+	}
 	if (res.error)
 	{
 		failure->retryable = res.retryable;
@@ -289,9 +313,18 @@ judge_response(DdbClient *client, const DdbHttpResult *res_in, cJSON **json,
 	}
 	if (res.status != 200)
 	{
-		parse_aws_error(res.status, res.body, res.body_len, &failure->aws);
+		/* a body that is not strict JSON is named by its status alone */
+		parse_aws_error(res.status, res.body, not_json ? 0 : res.body_len,
+						&failure->aws);
 		failure->retryable = is_retryable_aws_error(&failure->aws);
 		return DDB_ATTEMPT_AWS_ERROR;
+	}
+
+	/* raw NUL bytes and control characters, which cJSON would take */
+	if (not_json)
+	{
+		failure->what = not_json;
+		return DDB_ATTEMPT_INVALID;
 	}
 
 	/*
@@ -433,6 +466,9 @@ request_finish(DdbClient *client, DdbPending *p, DdbAwsError *aws_error)
 		}
 		if (outcome == DDB_ATTEMPT_AWS_ERROR)
 			ddb_raise_aws_error(api_name(api), op, &failure.aws, attempt);
+		if (outcome == DDB_ATTEMPT_TOO_LARGE)
+			raise_too_large(api, op, client->max_response_bytes,
+							failure.declared_length);
 		if (outcome == DDB_ATTEMPT_TRANSPORT)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
@@ -571,6 +607,24 @@ raise_invalid_response(DdbApi api, const char *op, const char *what)
 			 errdetail_internal("%s", what)));
 }
 
+/*
+ * A response body passed max_response_bytes: the transfer was stopped before
+ * the body was kept, either at its Content-Length or as it arrived.
+ */
+static void
+raise_too_large(DdbApi api, const char *op, int limit, int64 declared_length)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("%s %s returned a response larger than %d bytes",
+					api_name(api), op, limit),
+			 declared_length > limit ?
+			 errdetail("The response declared a length of %lld bytes; it was not read.",
+					   (long long) declared_length) :
+			 errdetail("The transfer was stopped when the body passed the limit."),
+			 errhint("Check the endpoint options of the server. The server option max_response_bytes sets the limit.")));
+}
+
 /* The string member name of obj, or NULL when absent, null or not a string. */
 static const char *
 json_string(cJSON *obj, const char *name)
@@ -638,6 +692,7 @@ ddb_list_tables(DdbClient *client)
 											  ALLOCSET_DEFAULT_SIZES);
 	List	   *names = NIL;
 	char	   *start_after = NULL;
+	TokenSet   *seen = token_set_create();
 
 	for (;;)
 	{
@@ -662,15 +717,16 @@ ddb_list_tables(DdbClient *client)
 			if (cJSON_IsString(item))
 				names = lappend(names, pstrdup(item->valuestring));
 		last = json_string(response, "LastEvaluatedTableName");
-		if (last && start_after && strcmp(last, start_after) == 0)
+		if (last && !token_set_add(seen, last))
 			raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
-								   "\"LastEvaluatedTableName\" did not advance.");
+								   "\"LastEvaluatedTableName\" repeats a name the listing has already continued from, so the listing would never end.");
 		start_after = last ? pstrdup(last) : NULL;
 		MemoryContextReset(cxt);
 		if (start_after == NULL)
 			break;
 	}
 	MemoryContextDelete(cxt);
+	token_set_free(seen);
 	return names;
 }
 
@@ -686,6 +742,7 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 											  ALLOCSET_DEFAULT_SIZES);
 	List	   *shards = NIL;
 	char	   *start_after = NULL;
+	TokenSet   *seen = token_set_create();
 
 	for (;;)
 	{
@@ -706,8 +763,13 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 		MemoryContextReset(cxt);
 		if (start_after == NULL)
 			break;
+		if (!token_set_add(seen, start_after))
+			raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
+								   "\"LastEvaluatedShardId\" repeats a shard the listing has already continued from, so the listing would never end.");
+		CHECK_FOR_INTERRUPTS();
 	}
 	MemoryContextDelete(cxt);
+	token_set_free(seen);
 	client->stats->shards_listed += list_length(shards);
 	return shards;
 }
@@ -769,6 +831,71 @@ is_sequence_number(const char *s)
 	size_t		n = strspn(s, "0123456789");
 
 	return n > 0 && n <= DDB_SEQ_MAX_DIGITS && s[n] == '\0';
+}
+
+/*
+ * The pagination tokens a listing has continued from.  An endpoint that
+ * hands out a token it gave before (a, b, a, b, ...) would keep the listing
+ * going, and growing, for ever: such a token ends it with an error.
+ */
+struct TokenSet
+{
+	MemoryContext cxt;			/* the table and the copies of the tokens */
+	HTAB	   *htab;			/* keys: pointers to the copies */
+};
+
+static uint32
+token_hash(const void *key, Size keysize)
+{
+	const char *token = *(const char *const *) key;
+
+	return hash_bytes((const unsigned char *) token, (int) strlen(token));
+}
+
+static int
+token_match(const void *a, const void *b, Size keysize)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static TokenSet *
+token_set_create(void)
+{
+	TokenSet   *set = palloc(sizeof(TokenSet));
+	HASHCTL		ctl;
+
+	set->cxt = AllocSetContextCreate(CurrentMemoryContext,
+									 "ddbstream_fdw pagination tokens",
+									 ALLOCSET_SMALL_SIZES);
+	ctl.keysize = sizeof(char *);
+	ctl.entrysize = sizeof(char *);
+	ctl.hash = token_hash;
+	ctl.match = token_match;
+	ctl.hcxt = set->cxt;
+	set->htab = hash_create("ddbstream_fdw pagination tokens", 64, &ctl,
+							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	return set;
+}
+
+/* Add a token; false when the set already held it. */
+static bool
+token_set_add(TokenSet *set, const char *token)
+{
+	bool		found;
+
+	(void) hash_search(set->htab, &token, HASH_FIND, &found);
+	if (found)
+		return false;
+	token = MemoryContextStrdup(set->cxt, token);
+	(void) hash_search(set->htab, &token, HASH_ENTER, &found);
+	return true;
+}
+
+static void
+token_set_free(TokenSet *set)
+{
+	MemoryContextDelete(set->cxt);
+	pfree(set);
 }
 
 /*
@@ -884,6 +1011,7 @@ ddb_get_records_start(DdbClient *client, const char *iterator, int limit)
 	cJSON_AddNumberToObject(body, "Limit", limit);
 	client->stats->requests_get_records++;
 	p = request_start(client, DDB_API_STREAMS, "GetRecords", body, 0);
+	p->limit = limit;
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	return p;
@@ -902,6 +1030,7 @@ ddb_get_records_finish(DdbClient *client, DdbPending *p, char **next_iterator,
 	cJSON	   *response;
 	cJSON	   *records;
 	const char *next;
+	int			limit = p->limit;
 
 	p->on_body = on_body;
 	p->on_body_arg = on_body_arg;
@@ -911,6 +1040,10 @@ ddb_get_records_finish(DdbClient *client, DdbPending *p, char **next_iterator,
 	records = cJSON_GetObjectItemCaseSensitive(response, "Records");
 	if (!cJSON_IsArray(records))
 		raise_invalid_response(DDB_API_STREAMS, "GetRecords", "The response has no \"Records\" array.");
+	if (cJSON_GetArraySize(records) > limit)
+		raise_invalid_response(DDB_API_STREAMS, "GetRecords",
+							   psprintf("The page holds %d records; the request asked for at most %d (Limit).",
+										cJSON_GetArraySize(records), limit));
 	next = json_string(response, "NextShardIterator");
 	*next_iterator = next ? (char *) next : NULL;
 	return records;

@@ -1,0 +1,120 @@
+/*-------------------------------------------------------------------------
+ *
+ * json_check.c
+ *		  A raw response body checked, before cJSON parses it, for what cJSON
+ *		  would let through although RFC 8259 forbids it, and for what would
+ *		  cost too much to parse.
+ *
+ * cJSON ends a string at a raw NUL byte, so "abc<NUL>def" would become
+ * "abc" and a sequence number could be cut short, and it keeps raw control
+ * characters inside strings and skips them between tokens.  A body with a
+ * NUL byte anywhere, a byte below 0x20 inside a string, or one outside
+ * strings other than the four JSON white-space characters is refused, so
+ * such an answer is an invalid response, never a wrong row.
+ *
+ * So is a body that nests deeper than cJSON's limit (cJSON would fail on it
+ * as on a body cut short, which is retried, and this one would come back
+ * the same), and one of more than DDB_JSON_MAX_VALUES values: cJSON spends
+ * about 80 bytes on each, so 16 MB of "0,0,0,..." would take 650 MB to
+ * parse.  A legitimate page (at most 1 MB of records) holds far fewer.
+ *
+ * One pass over the body, tracking whether it is inside a string; a
+ * backslash escapes the byte after it, so \" does not end a string.  The
+ * rest of the syntax is left to cJSON.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "ddbstream_fdw.h"
+
+/*
+ * The most JSON values a body may hold, counted as its commas and opening
+ * brackets outside strings: a parse tree of at most about 160 MB.
+ */
+#define DDB_JSON_MAX_VALUES		2000000
+
+typedef enum BodyFault
+{
+	BODY_OK,
+	BODY_BAD_BYTE,				/* a NUL, or a raw control character */
+	BODY_TOO_DEEP,
+	BODY_TOO_MANY_VALUES
+} BodyFault;
+
+/* What is wrong at offset i, in words for an error detail. */
+static const char *
+describe_fault(BodyFault fault, const char *body, size_t i, bool in_string)
+{
+	unsigned char c = (unsigned char) body[i];
+
+	if (fault == BODY_TOO_DEEP)
+		return psprintf("The body nests arrays and objects deeper than %d levels at offset %zu.",
+						CJSON_NESTING_LIMIT, i);
+	if (fault == BODY_TOO_MANY_VALUES)
+		return psprintf("The body holds more than %d JSON values (offset %zu).",
+						DDB_JSON_MAX_VALUES, i);
+	if (c == '\0')
+		return psprintf("The body holds a NUL byte at offset %zu.", i);
+	return psprintf("The body holds the control character 0x%02X %s at offset %zu; JSON allows it only escaped.",
+					c, in_string ? "inside a string" : "between tokens", i);
+}
+
+/* The fault of byte c outside strings, counting nesting and values. */
+static BodyFault
+check_between_tokens(unsigned char c, int *depth, int *values)
+{
+	if (c == '[' || c == '{')
+	{
+		if (++*depth > CJSON_NESTING_LIMIT)
+			return BODY_TOO_DEEP;
+	}
+	else if (c == ']' || c == '}')
+		--*depth;
+	else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+		return BODY_BAD_BYTE;
+	if ((c == '[' || c == '{' || c == ',') && ++*values > DDB_JSON_MAX_VALUES)
+		return BODY_TOO_MANY_VALUES;
+	return BODY_OK;
+}
+
+/*
+ * True when the body has none of the faults above; otherwise false, with
+ * *why saying what and where.
+ */
+bool
+ddb_json_check(const char *body, size_t len, const char **why)
+{
+	BodyFault	fault = BODY_OK;
+	bool		in_string = false;
+	int			depth = 0;
+	int			values = 0;
+	size_t		i;
+
+	for (i = 0; i < len && fault == BODY_OK; i++)
+	{
+		unsigned char c = (unsigned char) body[i];
+
+		if (!in_string)
+		{
+			if (c == '"')
+				in_string = true;
+			else
+				fault = check_between_tokens(c, &depth, &values);
+		}
+		else if (c == '"')
+			in_string = false;
+		else if (c == '\\' && i + 1 < len)
+		{
+			/* the escaped byte must not be a raw control character */
+			if ((unsigned char) body[++i] < 0x20)
+				fault = BODY_BAD_BYTE;
+		}
+		else if (c < 0x20)
+			fault = BODY_BAD_BYTE;
+	}
+	if (fault == BODY_OK)
+		return true;
+	*why = describe_fault(fault, body, i - 1, in_string);
+	return false;
+}

@@ -18,6 +18,7 @@ OBJS = \
 	src/import_schema.o \
 	src/option.o \
 	src/page_peek.o \
+	src/printable.o \
 	src/pushdown.o \
 	src/shard_plan.o \
 	src/sigv4.o \

@@ -225,6 +225,9 @@ extern Datum ddb_field_datum(DdbField field, Oid typid, cJSON *record,
 							 const char *shard_id, DdbImageFormat format,
 							 bool *isnull);
 
+/* in printable.c */
+extern char *ddb_printable(const char *s, size_t len, int max_chars);
+
 /* in page_peek.c */
 typedef struct DdbPagePeek
 {
@@ -259,6 +262,8 @@ typedef struct DdbAwsError
 	long		status;			/* HTTP status */
 	const char *type;			/* AWS error type without its prefix */
 	const char *message;		/* AWS's message, or NULL */
+	const char *not_aws;		/* the start of a body that is not an AWS
+								 * error (made printable), else NULL */
 	int			attempts;		/* how many attempts were made */
 } DdbAwsError;
 extern DdbClient *ddb_client_create(const DdbStreamOptions *opts,

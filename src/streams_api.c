@@ -27,6 +27,7 @@
 #include "sigv4.h"
 
 #define DESCRIBE_STREAM_PAGE	100 /* the most DescribeStream returns */
+#define NOT_AWS_QUOTE_CHARS		200 /* how much of a non-AWS answer to quote */
 
 typedef enum DdbApi
 {
@@ -463,7 +464,8 @@ pending_free(DdbPending *p)
 
 /*
  * Read an AWS error response: {"__type": "prefix#Name", "message": "..."}
- * (some services say "Message").  Anything else is named by its HTTP status.
+ * (some services say "Message").  Anything else is named by its HTTP status,
+ * and the start of its body kept to quote.
  */
 static void
 parse_aws_error(long status, const char *body, size_t len, DdbAwsError *err)
@@ -474,17 +476,20 @@ parse_aws_error(long status, const char *body, size_t len, DdbAwsError *err)
 
 	err->status = status;
 	err->message = NULL;
-	if (json)
+	err->not_aws = NULL;
+	if (type == NULL)
 	{
-		err->message = json_string(json, "message");
-		if (err->message == NULL)
-			err->message = json_string(json, "Message");
+		/* an HTML error page, a proxy's answer: quote its start */
+		err->type = psprintf("HTTP %ld", status);
+		err->not_aws = without_signed_text(ddb_printable(body, len, NOT_AWS_QUOTE_CHARS));
+		return;
 	}
+	err->message = json_string(json, "message");
+	if (err->message == NULL)
+		err->message = json_string(json, "Message");
 	if (err->message)
 		err->message = without_signed_text(err->message);
-	if (type == NULL)
-		type = psprintf("HTTP %ld", status);
-	else if ((hash = strrchr(type, '#')) != NULL)
+	if ((hash = strrchr(type, '#')) != NULL)
 		type = hash + 1;
 	err->type = type;
 }
@@ -550,6 +555,10 @@ ddb_raise_aws_error(const char *api, const char *op, const DdbAwsError *err,
 		hint = "The records at this position are older than the stream's 24-hour retention.";
 	else if (strcmp(type, "ExpiredIteratorException") == 0)
 		hint = "Shard iterators expire 15 minutes after they are issued.";
+	else if (err->not_aws)
+		hint = strcmp(api, "DynamoDB") == 0 ?
+			"Check the server option \"endpoint\": it must be the URL of the DynamoDB API, such as \"https://dynamodb.us-east-1.amazonaws.com\"." :
+			"Check the server options \"streams_endpoint\" and \"endpoint\": the DynamoDB Streams API is served at streams_endpoint, which defaults to endpoint.";
 	else if (attempts > 1)
 		hint = "Raise the server's max_retries or retry_max_ms to wait longer.";
 
@@ -559,6 +568,10 @@ ddb_raise_aws_error(const char *api, const char *op, const DdbAwsError *err,
 			 errmsg("%s %s failed after %d attempts: %s", api, op, attempts, type) :
 			 errmsg("%s %s failed: %s", api, op, type),
 			 err->message ? errdetail_internal("%s", err->message) : 0,
+			 err->not_aws ?
+			 (err->not_aws[0] ?
+			  errdetail("The answer is not an AWS error. It begins: %s", err->not_aws) :
+			  errdetail("The answer is not an AWS error, and has no body.")) : 0,
 			 hint ? errhint("%s", hint) : 0));
 }
 
@@ -841,6 +854,7 @@ ddb_get_shard_iterator_finish(DdbClient *client, DdbPending *p,
 		MemoryContextSwitchTo(old);
 		aws_error->type = pstrdup(aws_error->type);
 		aws_error->message = aws_error->message ? pstrdup(aws_error->message) : NULL;
+		aws_error->not_aws = aws_error->not_aws ? pstrdup(aws_error->not_aws) : NULL;
 		MemoryContextDelete(cxt);
 		return NULL;
 	}

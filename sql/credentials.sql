@@ -123,6 +123,7 @@ ALTER SERVER cred_srv OPTIONS (ADD use_ambient_credentials 'true');           --
 CREATE SERVER reader_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', use_ambient_credentials 'true');               -- ERROR
 ALTER SERVER cred_srv OPTIONS (ADD ca_file '/etc/ssl/certs/ca-certificates.crt'); -- ERROR
+ALTER SERVER cred_srv OPTIONS (ADD proxy 'http://127.0.0.1:3128');            -- ERROR
 ALTER SERVER cred_srv OPTIONS (SET endpoint 'http://127.0.0.1:1');           -- its own server: allowed
 RESET ROLE;
 ALTER SERVER cred_srv OPTIONS (ADD use_ambient_credentials 'true');

@@ -48,6 +48,20 @@ CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', request_timeout '5s');                         -- ERROR
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', retry_max_ms '99999999999');                   -- ERROR
+-- proxy (superuser only, see credentials): a URL with a host and a port,
+-- nothing else
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', proxy 'http://user:secret@127.0.0.1:3128');    -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', proxy 'ftp://127.0.0.1:3128');                 -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', proxy 'http://127.0.0.1:65536');               -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', proxy 'http://127.0.0.1:3128/path');           -- ERROR
+CREATE SERVER opt_proxy FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint 'http://[::1]:65535', max_retries '007',
+           proxy 'socks5h://127.0.0.1:1080');
+DROP SERVER opt_proxy;
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint 'http://127.0.0.1:8000',
            streams_endpoint 'http://127.0.0.1:8000/', connect_timeout '2000',

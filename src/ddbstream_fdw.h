@@ -52,6 +52,7 @@ typedef struct DdbStreamOptions
 	int			retry_max_ms;
 	int			max_concurrency;	/* shards read at once */
 	char	   *ca_file;		/* CA certificates for https, or NULL */
+	char	   *proxy;			/* proxy URL, or NULL: no proxy at all */
 
 	/* foreign table */
 	char	   *table_name;		/* exactly one of table_name and stream_arn */
@@ -190,9 +191,17 @@ typedef struct DdbHttpResult
 	bool		tls_failure;	/* the peer's certificate was not accepted */
 	double		elapsed_ms;
 } DdbHttpResult;
+/* How a client connects; the same rules for every request it sends. */
+typedef struct DdbHttpOptions
+{
+	int			connect_timeout_ms;
+	int			request_timeout_ms;
+	const char *ca_file;		/* CA certificates to verify with, or NULL */
+	const char *proxy;			/* proxy URL, or NULL: none, whatever the
+								 * environment says */
+} DdbHttpOptions;
 extern void ddb_http_global_init(void);
-extern DdbHttp *ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
-								const char *ca_file);
+extern DdbHttp *ddb_http_create(const DdbHttpOptions *options);
 typedef struct DdbHttpCall DdbHttpCall;
 extern DdbHttpCall *ddb_http_start(DdbHttp *http, const char *url,
 								   const char *const *headers, int nheaders,

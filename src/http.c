@@ -13,6 +13,14 @@
  * callback of the memory context that owns them, so an ERROR anywhere in
  * the scan leaks neither.
  *
+ * Transport is set here, the same for every request, and never by the
+ * environment of the database server: libcurl would otherwise send requests
+ * through the proxy that http_proxy, https_proxy or ALL_PROXY name, and
+ * write TLS session keys to the file SSLKEYLOGFILE names.  A request goes
+ * through a proxy only when the client is given one (server option proxy,
+ * superuser only).  Header lines (signatures, tokens) are wiped before they
+ * are freed.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -48,25 +56,41 @@ struct DdbHttpCall
 struct DdbHttp
 {
 	CURLM	   *multi;
-	int			connect_timeout_ms;
-	int			request_timeout_ms;
-	char	   *ca_file;		/* CA certificates to verify with, or NULL */
+	DdbHttpOptions options;		/* strings copied into cxt */
 	DdbHttpCall *calls;			/* every call made, for reuse and cleanup */
 	MemoryContext cxt;
 	MemoryContextCallback cleanup;
 };
 
 static DdbHttpCall *get_call(DdbHttp *http);
+static void set_transport(DdbHttp *http, CURL *curl);
 static void free_headers(DdbHttpCall *call);
 static size_t write_body(char *data, size_t size, size_t nmemb, void *arg);
 static void harvest(DdbHttp *http);
 static void http_cleanup(void *arg);
 
-/* Called once from _PG_init. */
+/*
+ * Called once from _PG_init.  libcurl opens the file SSLKEYLOGFILE names
+ * when it is initialized, and would log there the keys of every TLS session:
+ * it is hidden from libcurl for that moment.  (A library loaded earlier into
+ * the same process may have initialized libcurl already.)
+ */
 void
 ddb_http_global_init(void)
 {
-	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+	const char *keylog = getenv("SSLKEYLOGFILE");
+	char	   *saved = keylog ? strdup(keylog) : NULL;
+	CURLcode	code;
+
+	if (saved)
+		unsetenv("SSLKEYLOGFILE");
+	code = curl_global_init(CURL_GLOBAL_ALL);
+	if (saved)
+	{
+		setenv("SSLKEYLOGFILE", saved, 1);
+		free(saved);
+	}
+	if (code != CURLE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not initialize libcurl")));
@@ -76,8 +100,7 @@ ddb_http_global_init(void)
  * Create a client whose lifetime is that of CurrentMemoryContext.
  */
 DdbHttp *
-ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
-				const char *ca_file)
+ddb_http_create(const DdbHttpOptions *options)
 {
 	DdbHttp    *http = palloc0(sizeof(DdbHttp));
 
@@ -89,9 +112,11 @@ ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
 	http->cleanup.func = http_cleanup;
 	http->cleanup.arg = http;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &http->cleanup);
-	http->connect_timeout_ms = connect_timeout_ms;
-	http->request_timeout_ms = request_timeout_ms;
-	http->ca_file = ca_file ? MemoryContextStrdup(CurrentMemoryContext, ca_file) : NULL;
+	http->options = *options;
+	if (options->ca_file)
+		http->options.ca_file = pstrdup(options->ca_file);
+	if (options->proxy)
+		http->options.proxy = pstrdup(options->proxy);
 	http->cxt = CurrentMemoryContext;
 	return http;
 }
@@ -142,15 +167,7 @@ get_call(DdbHttp *http)
 		curl_easy_setopt(call->curl, CURLOPT_PRIVATE, call);
 		curl_easy_setopt(call->curl, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(call->curl, CURLOPT_ERRORBUFFER, call->errbuf);
-		curl_easy_setopt(call->curl, CURLOPT_CONNECTTIMEOUT_MS, (long) http->connect_timeout_ms);
-		curl_easy_setopt(call->curl, CURLOPT_TIMEOUT_MS, (long) http->request_timeout_ms);
-		curl_easy_setopt(call->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-		curl_easy_setopt(call->curl, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(call->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(call->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(call->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-		if (http->ca_file)
-			curl_easy_setopt(call->curl, CURLOPT_CAINFO, http->ca_file);
+		set_transport(http, call->curl);
 		curl_easy_setopt(call->curl, CURLOPT_USERAGENT, "ddbstream_fdw/" DDBSTREAM_FDW_VERSION);
 		curl_easy_setopt(call->curl, CURLOPT_WRITEFUNCTION, write_body);
 		curl_easy_setopt(call->curl, CURLOPT_WRITEDATA, call);
@@ -162,6 +179,31 @@ get_call(DdbHttp *http)
 	call->errbuf[0] = '\0';
 	call->code = CURLE_OK;
 	return call;
+}
+
+/*
+ * The transport of every request: timeouts, TLS verification, no redirect,
+ * and a proxy only when the client was given one.  CURLOPT_PROXY "" and
+ * CURLOPT_NOPROXY "*" keep libcurl from the proxy environment variables;
+ * with a proxy, NOPROXY "" keeps no_proxy from exempting any host.
+ */
+static void
+set_transport(DdbHttp *http, CURL *curl)
+{
+	const DdbHttpOptions *o = &http->options;
+
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long) o->connect_timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) o->request_timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_file)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, o->ca_file);
+	curl_easy_setopt(curl, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, o->proxy ? "" : "*");
+	curl_easy_setopt(curl, CURLOPT_NETRC, (long) CURL_NETRC_IGNORED);
 }
 
 static size_t

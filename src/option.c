@@ -80,6 +80,8 @@ static const DdbOption valid_options[] = {
 	{"max_concurrency", SERVER, OPT_INT, 1, MAX_CONCURRENCY},
 	{"ca_file", SERVER, OPT_TEXT, 0, 0,
 	"Only superusers may make the database server read a file."},
+	{"proxy", SERVER, OPT_TEXT, 0, 0,
+	"Only superusers may choose a proxy: it receives every request of the server, with its signature and any session token."},
 	/* superuser only to set 'true', and then for any change: see below */
 	{"use_ambient_credentials", SERVER},
 	{"credential_source", SERVER},
@@ -118,6 +120,7 @@ static const DdbOption *find_option(const char *name, Oid catalog);
 static char *valid_option_list(Oid catalog);
 static void check_region(const char *value);
 static void check_url(const char *option, const char *value);
+static void check_proxy(const char *value);
 static bool split_authority(const char *authority, size_t len, char **host,
 							char **port);
 static void check_port(const char *option, const char *value, const char *port);
@@ -181,6 +184,8 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 			check_url(name, defGetString(def));
 		else if (strcmp(name, "ca_file") == 0)
 			check_ca_file(defGetString(def));
+		else if (strcmp(name, "proxy") == 0)
+			check_proxy(defGetString(def));
 		else if (strcmp(name, "use_ambient_credentials") == 0)
 			ambient = defGetBoolean(def);
 		else if (strcmp(name, "credential_source") == 0)
@@ -363,6 +368,35 @@ check_url(const char *option, const char *value)
 				(errmsg("option \"%s\" sends requests to \"%s\" without TLS", option, host),
 				 errdetail("Signed requests, the stream's records and any session token travel in clear text."),
 				 errhint("Use an https:// URL, unless the host is a local emulator.")));
+}
+
+/*
+ * A proxy is http://, https://, socks5:// or socks5h:// with a host and an
+ * optional port, nothing else: no user information (server options are
+ * readable by every user), path, query or fragment.
+ */
+static void
+check_proxy(const char *value)
+{
+	static const char *const schemes[] = {"http://", "https://", "socks5://", "socks5h://"};
+	const char *rest = NULL;
+	size_t		len;
+	char	   *host;
+	char	   *port;
+	int			i;
+
+	for (i = 0; i < lengthof(schemes) && rest == NULL; i++)
+		if (pg_strncasecmp(value, schemes[i], strlen(schemes[i])) == 0)
+			rest = value + strlen(schemes[i]);
+	len = rest ? strcspn(rest, "/") : 0;
+	if (rest == NULL || len == 0 || strpbrk(value, "?#@ ") != NULL ||
+		(rest[len] != '\0' && strcmp(rest + len, "/") != 0) ||
+		!split_authority(rest, len, &host, &port))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"proxy\": \"%s\"", value),
+				 errhint("The proxy must be an http://, https://, socks5:// or socks5h:// URL with a host and an optional port, such as \"http://proxy.example.com:3128\", without user information or path.")));
+	check_port("proxy", value, port);
 }
 
 /*
@@ -753,6 +787,8 @@ resolve_options(ForeignServer *server, List *table_options,
 			opts->max_concurrency = int_option(def);
 		else if (strcmp(name, "ca_file") == 0)
 			opts->ca_file = defGetString(def);
+		else if (strcmp(name, "proxy") == 0)
+			opts->proxy = defGetString(def);
 		else if (strcmp(name, "retry_base_ms") == 0)
 			opts->retry_base_ms = int_option(def);
 		else if (strcmp(name, "retry_max_ms") == 0)

@@ -80,10 +80,14 @@ ddb_client_create(const DdbStreamOptions *opts, const DdbCredentials *creds,
 				  DdbScanStats *stats)
 {
 	DdbClient  *client = palloc0(sizeof(DdbClient));
+	DdbHttpOptions http = {0};
 
 	client->cxt = CurrentMemoryContext;
-	client->http = ddb_http_create(opts->connect_timeout_ms,
-								   opts->request_timeout_ms, opts->ca_file);
+	http.connect_timeout_ms = opts->connect_timeout_ms;
+	http.request_timeout_ms = opts->request_timeout_ms;
+	http.ca_file = opts->ca_file;
+	http.proxy = opts->proxy;
+	client->http = ddb_http_create(&http);
 	parse_endpoint(opts->endpoint, &client->endpoints[DDB_API_DYNAMODB]);
 	parse_endpoint(opts->streams_endpoint, &client->endpoints[DDB_API_STREAMS]);
 	client->region = opts->region;

@@ -51,6 +51,16 @@ SELECT count(*) FROM cred_stream;
 \! test/split_stats --credential
 SELECT count(*) FROM cred_stream;
 \! curl -s "$IMDS_ENDPOINT/stats"; echo
+-- A metadata service that never answers: statement_timeout (or a cancel)
+-- ends the wait at once, with the ordinary error.  (A new session: the
+-- keys are kept per backend.)
+\c
+\! curl -s "$IMDS_ENDPOINT/hang" > /dev/null
+SET statement_timeout = '300ms';
+SELECT count(*) FROM cred_stream;                                             -- ERROR
+RESET statement_timeout;
+\! curl -s "$IMDS_ENDPOINT/reset" > /dev/null
+SELECT count(*) FROM cred_stream;
 ALTER SERVER cred_srv OPTIONS (SET credential_source 'environment');
 SELECT count(*) FROM cred_stream;
 \! test/split_stats --credential

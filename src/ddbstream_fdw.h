@@ -188,6 +188,7 @@ typedef struct DdbHttpResult
 	const char *error;			/* transport failure, NULL on a response */
 	const char *error_detail;	/* libcurl's detail of it, or NULL */
 	bool		retryable;		/* a failure another attempt may not meet */
+	bool		too_large;		/* the body was longer than max_body */
 	bool		tls_failure;	/* the peer's certificate was not accepted */
 	double		elapsed_ms;
 } DdbHttpResult;
@@ -199,11 +200,14 @@ typedef struct DdbHttpOptions
 	const char *ca_file;		/* CA certificates to verify with, or NULL */
 	const char *proxy;			/* proxy URL, or NULL: none, whatever the
 								 * environment says */
+	size_t		max_body;		/* longest response body kept, 0: no limit */
+	bool		sensitive;		/* bodies hold secrets: wipe them */
 } DdbHttpOptions;
 extern void ddb_http_global_init(void);
 extern DdbHttp *ddb_http_create(const DdbHttpOptions *options);
 typedef struct DdbHttpCall DdbHttpCall;
-extern DdbHttpCall *ddb_http_start(DdbHttp *http, const char *url,
+extern DdbHttpCall *ddb_http_start(DdbHttp *http, const char *method,
+								   const char *url,
 								   const char *const *headers, int nheaders,
 								   const char *body, size_t body_len);
 extern void ddb_http_pump(DdbHttp *http);

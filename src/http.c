@@ -19,7 +19,7 @@
  * write TLS session keys to the file SSLKEYLOGFILE names.  A request goes
  * through a proxy only when the client is given one (server option proxy,
  * superuser only).  Header lines (signatures, tokens) are wiped before they
- * are freed.
+ * are freed, and so are the bodies of a client that carries secrets.
  *
  *-------------------------------------------------------------------------
  */
@@ -44,6 +44,7 @@ struct DdbHttpCall
 	size_t		len;
 	size_t		cap;
 	bool		out_of_memory;
+	bool		too_large;		/* longer than max_body: not kept */
 	bool		added;			/* in the multi handle */
 	bool		done;
 	CURLcode	code;
@@ -64,6 +65,10 @@ struct DdbHttp
 
 static DdbHttpCall *get_call(DdbHttp *http);
 static void set_transport(DdbHttp *http, CURL *curl);
+static void set_method(DdbHttpCall *call, const char *method,
+					   const char *body, size_t body_len);
+static bool grow_body(DdbHttpCall *call, size_t need);
+static void wipe_body(DdbHttpCall *call);
 static void free_headers(DdbHttpCall *call);
 static size_t write_body(char *data, size_t size, size_t nmemb, void *arg);
 static void harvest(DdbHttp *http);
@@ -135,6 +140,7 @@ http_cleanup(void *arg)
 			curl_easy_cleanup(call->curl);
 		call->curl = NULL;
 		free_headers(call);
+		wipe_body(call);
 		free(call->buf);
 		call->buf = NULL;
 	}
@@ -176,6 +182,7 @@ get_call(DdbHttp *http)
 	call->done = false;
 	call->len = 0;
 	call->out_of_memory = false;
+	call->too_large = false;
 	call->errbuf[0] = '\0';
 	call->code = CURLE_OK;
 	return call;
@@ -211,21 +218,17 @@ write_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	DdbHttpCall *call = (DdbHttpCall *) arg;
 	size_t		n = size * nmemb;
+	size_t		max_body = call->http->options.max_body;
 
-	if (call->len + n + 1 > call->cap)
+	if (max_body > 0 && call->len + n > max_body)
 	{
-		size_t		newcap = Max(call->cap * 2, call->len + n + 1);
-		char	   *newbuf;
-
-		newcap = Max(newcap, 64 * 1024);
-		newbuf = realloc(call->buf, newcap);
-		if (newbuf == NULL)
-		{
-			call->out_of_memory = true;
-			return 0;			/* makes libcurl fail with CURLE_WRITE_ERROR */
-		}
-		call->buf = newbuf;
-		call->cap = newcap;
+		call->too_large = true;
+		return 0;				/* makes libcurl fail with CURLE_WRITE_ERROR */
+	}
+	if (call->len + n + 1 > call->cap && !grow_body(call, call->len + n + 1))
+	{
+		call->out_of_memory = true;
+		return 0;
 	}
 	memcpy(call->buf + call->len, data, n);
 	call->len += n;
@@ -234,13 +237,48 @@ write_body(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /*
- * Start a POST of body to url with the given header lines ("Name: value"),
- * and send what can be sent now; the response is received while the caller
- * does other work (ddb_http_pump) or waits for it (ddb_http_finish).
+ * Make room for need bytes.  A client that carries secrets never lets
+ * realloc free a copy of a body unwiped.
+ */
+static bool
+grow_body(DdbHttpCall *call, size_t need)
+{
+	size_t		newcap = Max(Max(call->cap * 2, need), 64 * 1024);
+	char	   *newbuf;
+
+	if (!call->http->options.sensitive)
+		newbuf = realloc(call->buf, newcap);
+	else if ((newbuf = malloc(newcap)) != NULL && call->buf)
+	{
+		memcpy(newbuf, call->buf, call->len);
+		explicit_bzero(call->buf, call->cap);
+		free(call->buf);
+	}
+	if (newbuf == NULL)
+		return false;
+	call->buf = newbuf;
+	call->cap = newcap;
+	return true;
+}
+
+/* Wipe the body of a client that carries secrets. */
+static void
+wipe_body(DdbHttpCall *call)
+{
+	if (call->http->options.sensitive && call->buf)
+		explicit_bzero(call->buf, call->cap);
+}
+
+/*
+ * Start a request (method GET, POST or PUT; body only for the last two) to
+ * url with the given header lines ("Name: value"), and send what can be sent
+ * now; the response is received while the caller does other work
+ * (ddb_http_pump) or waits for it (ddb_http_finish).
  */
 DdbHttpCall *
-ddb_http_start(DdbHttp *http, const char *url, const char *const *headers,
-			   int nheaders, const char *body, size_t body_len)
+ddb_http_start(DdbHttp *http, const char *method, const char *url,
+			   const char *const *headers, int nheaders, const char *body,
+			   size_t body_len)
 {
 	DdbHttpCall *call = get_call(http);
 	int			i;
@@ -257,8 +295,7 @@ ddb_http_start(DdbHttp *http, const char *url, const char *const *headers,
 	}
 	curl_easy_setopt(call->curl, CURLOPT_URL, url);
 	curl_easy_setopt(call->curl, CURLOPT_HTTPHEADER, call->headers);
-	curl_easy_setopt(call->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
-	curl_easy_setopt(call->curl, CURLOPT_COPYPOSTFIELDS, body);
+	set_method(call, method, body, body_len);
 	if (curl_multi_add_handle(http->multi, call->curl) != CURLM_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
@@ -266,6 +303,23 @@ ddb_http_start(DdbHttp *http, const char *url, const char *const *headers,
 	call->added = true;
 	ddb_http_pump(http);
 	return call;
+}
+
+/* A handle is reused for the next request: set every part of the method. */
+static void
+set_method(DdbHttpCall *call, const char *method, const char *body,
+		   size_t body_len)
+{
+	if (strcmp(method, "GET") == 0)
+	{
+		curl_easy_setopt(call->curl, CURLOPT_CUSTOMREQUEST, NULL);
+		curl_easy_setopt(call->curl, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	curl_easy_setopt(call->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+	curl_easy_setopt(call->curl, CURLOPT_COPYPOSTFIELDS, body ? body : "");
+	curl_easy_setopt(call->curl, CURLOPT_CUSTOMREQUEST,
+					 strcmp(method, "POST") == 0 ? NULL : method);
 }
 
 /* Move every request along as far as it can go without waiting. */
@@ -338,6 +392,14 @@ ddb_http_finish(DdbHttp *http, DdbHttpCall *call, DdbHttpResult *res)
 		res->error = "out of memory receiving the response";
 		return;
 	}
+	if (call->too_large)
+	{
+		res->error = "the response is too large";
+		res->error_detail = psprintf("The body is longer than %zu bytes.",
+									 call->http->options.max_body);
+		res->too_large = true;
+		return;
+	}
 	if (call->code != CURLE_OK)
 	{
 		CURLcode	code = call->code;
@@ -382,6 +444,7 @@ ddb_http_release(DdbHttp *http, DdbHttpCall *call)
 	call->added = false;
 	curl_easy_setopt(call->curl, CURLOPT_HTTPHEADER, NULL);
 	free_headers(call);
+	wipe_body(call);
 	call->len = 0;
 	call->free = true;
 }

@@ -245,7 +245,7 @@ send_attempt(DdbClient *client, DdbPending *p)
 			psprintf("X-Amz-Security-Token: %s", client->creds.session_token);
 	lines[nlines++] = "Expect:";
 
-	p->call = ddb_http_start(client->http, endpoint->url, lines, nlines,
+	p->call = ddb_http_start(client->http, "POST", endpoint->url, lines, nlines,
 							 p->payload, p->payload_len);
 	/* libcurl has its own copy, wiped when the call is released */
 	explicit_bzero(authorization, sizeof(authorization));

@@ -11,6 +11,10 @@
 -- carried since it last printed.  Run last, this file also checks that no
 -- earlier test's request went through the proxy.
 --
+-- What requests carry (signatures, tokens) is wiped from the buffers
+-- ddbstream_fdw builds: test/memscan.py counts such lines left in the
+-- memory of an idle backend.
+--
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS ddbstream_fdw;
 RESET client_min_messages;
@@ -69,6 +73,19 @@ SELECT count(*) FROM env_tls_gappy;
 ALTER SERVER env_imds OPTIONS (ADD proxy :'proxy_url');
 SELECT count(*) FROM env_imds_gappy;
 \! test/proxy_stats
+
+-- ===================================================================
+-- what requests carried is not left in ddbstream_fdw's buffers
+-- ===================================================================
+-- A session token, a signature and an instance-metadata token were used by
+-- this backend: none of the lines that carried them is left as built.
+ALTER USER MAPPING FOR CURRENT_USER SERVER via_proxy
+  OPTIONS (ADD session_token 'memsessiontoken');
+SELECT count(*) FROM via_proxy_gappy;
+\! test/proxy_stats
+SELECT pg_backend_pid() AS backend_pid \gset
+\setenv BACKEND_PID :backend_pid
+\! test/memscan.py "$BACKEND_PID"
 
 DROP SERVER env_split CASCADE;
 DROP SERVER env_tls CASCADE;

@@ -87,13 +87,54 @@ static void imds_wipe(void *arg);
 static void wipe_string(char *s);
 static void no_credentials(ForeignServer *server, Oid userid, const char *tried)
 			pg_attribute_noreturn();
+static void find_credentials(ForeignServer *server, Oid userid,
+							 DdbCredentials *creds);
+static void wipe_when_freed(DdbCredentials *creds);
+static void wipe_credentials(void *arg);
 
 /*
  * Fill *creds for a scan by userid on server, or raise an error that says
- * what was tried.
+ * what was tried.  The secret and the session token are copies in
+ * CurrentMemoryContext, wiped when it is reset or deleted.
  */
 void
 ddb_get_credentials(ForeignServer *server, Oid userid, DdbCredentials *creds)
+{
+	find_credentials(server, userid, creds);
+	wipe_when_freed(creds);
+}
+
+/* What a memory context's reset callback wipes. */
+typedef struct CredentialWipe
+{
+	MemoryContextCallback callback;
+	char	   *secret_access_key;
+	char	   *session_token;
+} CredentialWipe;
+
+static void
+wipe_when_freed(DdbCredentials *creds)
+{
+	CredentialWipe *w = palloc(sizeof(CredentialWipe));
+
+	w->secret_access_key = creds->secret_access_key;
+	w->session_token = creds->session_token;
+	w->callback.func = wipe_credentials;
+	w->callback.arg = w;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &w->callback);
+}
+
+static void
+wipe_credentials(void *arg)
+{
+	CredentialWipe *w = (CredentialWipe *) arg;
+
+	wipe_string(w->secret_access_key);
+	wipe_string(w->session_token);
+}
+
+static void
+find_credentials(ForeignServer *server, Oid userid, DdbCredentials *creds)
 {
 	HeapTuple	tp;
 	List	   *options = NIL;
@@ -250,6 +291,8 @@ from_shared_file(const char *profile, DdbCredentials *creds, char **where)
 	f = AllocateFile(path, "r");
 	if (f == NULL)
 		return false;
+	/* no stdio buffer: it would keep a copy of the keys, unwiped */
+	setvbuf(f, NULL, _IONBF, 0);
 	while (fgets(line, sizeof(line), f) != NULL)
 	{
 		char	   *s = trim(line);

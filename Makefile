@@ -16,6 +16,7 @@ OBJS = \
 	src/ddbstream_fdw.o \
 	src/http.o \
 	src/import_schema.o \
+	src/nul_chars.o \
 	src/option.o \
 	src/page_peek.o \
 	src/printable.o \
@@ -28,7 +29,7 @@ PGFILEDESC = "ddbstream_fdw - foreign data wrapper for DynamoDB Streams"
 EXTENSION = ddbstream_fdw
 DATA = src/ddbstream_fdw--0.1.0.sql
 
-REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes consumers consumer_sessions consumer_lineage mirror concurrency tls transport
+REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes nul_chars consumers consumer_sessions consumer_lineage mirror concurrency tls transport
 
 PKG_CONFIG ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)

@@ -14,11 +14,19 @@
 #include "foreign/foreign.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
 #include "utils/relcache.h"
 
 #include <cJSON.h>
 
 #define DDBSTREAM_FDW_VERSION "0.1.0"
+
+/*
+ * The byte that stands for U+0000 in a parsed GetRecords page (nul_chars.c):
+ * never part of UTF-8 text, and copied as is by cJSON.
+ */
+#define DDB_NUL_MARK	((char) 0xF8)
 
 /* Smallest and largest sequence-number lengths GetShardIterator accepts. */
 #define DDB_SEQ_MIN_DIGITS 21
@@ -64,6 +72,7 @@ typedef struct DdbStreamOptions
 	int			empty_page_limit;
 	bool		skip_trimmed;	/* on_trimmed 'skip' */
 	char	   *consumer;		/* consumer name, or NULL for a plain read */
+	char	   *nul_replacement;	/* stands for U+0000, or NULL: an error */
 } DdbStreamOptions;
 
 typedef struct DdbCredentials
@@ -94,6 +103,18 @@ typedef enum DdbField
 	DDB_FIELD_COUNT,
 	DDB_FIELD_ATTRIBUTE			/* column option "attribute": one item attribute */
 } DdbField;
+
+/*
+ * One stream record being turned into a row (convert.c): what
+ * an error names, and what U+0000 becomes (nul_chars.c).
+ */
+typedef struct DdbConversion
+{
+	cJSON	   *record;
+	const char *shard_id;
+	const char *nul_replacement;	/* UTF-8; NULL: U+0000 is an error */
+	long		nul_replaced;	/* how many U+0000 were replaced */
+} DdbConversion;
 
 /* How a column of the foreign table maps to a stream field. */
 typedef struct DdbColumnInfo
@@ -183,7 +204,7 @@ typedef struct DdbHttp DdbHttp;
 typedef struct DdbHttpResult
 {
 	long		status;			/* HTTP status, 0 when no response */
-	const char *body;			/* owned by the DdbHttp, valid until next call */
+	char	   *body;			/* owned by the DdbHttp, valid until released */
 	size_t		body_len;
 	const char *error;			/* transport failure, NULL on a response */
 	const char *error_detail;	/* libcurl's detail of it, or NULL */
@@ -231,12 +252,20 @@ extern const char *ddb_field_name(DdbField field);
 extern int	ddb_field_by_name(const char *name);
 extern char *ddb_field_name_list(void);
 extern void ddb_check_column_type(DdbField field, Oid typid, const char *colname);
+extern Datum ddb_field_datum(DdbField field, Oid typid, DdbConversion *cv,
+							 DdbImageFormat format, bool *isnull);
+extern Jsonb *ddb_attribute_jsonb(DdbConversion *cv, cJSON *av);
+extern Datum ddb_jsonb_to_column(Jsonb *jb, Oid typid);
+extern const char *ddb_text_of(DdbConversion *cv, const char *s);
+extern bool ddb_is_number(const char *s);
+extern Numeric ddb_number_from_string(const char *s);
 extern void ddb_check_attribute_column(DdbColumnInfo *col);
-extern Datum ddb_attribute_datum(const DdbColumnInfo *col, cJSON *record,
+extern Datum ddb_attribute_datum(const DdbColumnInfo *col, DdbConversion *cv,
 								 bool *isnull);
-extern Datum ddb_field_datum(DdbField field, Oid typid, cJSON *record,
-							 const char *shard_id, DdbImageFormat format,
-							 bool *isnull);
+
+/* in nul_chars.c */
+extern int	ddb_mark_nuls(char *body, size_t *len);
+extern const char *ddb_nul_replace(DdbConversion *cv, const char *s);
 
 /* in printable.c */
 extern char *ddb_printable(const char *s, size_t len, int max_chars);

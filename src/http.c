@@ -63,6 +63,9 @@ struct DdbHttp
 	MemoryContextCallback cleanup;
 };
 
+/* The body of an answer that had none. */
+static char empty_body[1];
+
 static DdbHttpCall *get_call(DdbHttp *http);
 static void set_transport(DdbHttp *http, CURL *curl);
 static void set_method(DdbHttpCall *call, const char *method,
@@ -421,7 +424,7 @@ ddb_http_finish(DdbHttp *http, DdbHttpCall *call, DdbHttpResult *res)
 		return;
 	}
 	curl_easy_getinfo(call->curl, CURLINFO_RESPONSE_CODE, &res->status);
-	res->body = call->buf ? call->buf : "";
+	res->body = call->buf ? call->buf : empty_body;
 	res->body_len = call->len;
 }
 

@@ -101,6 +101,7 @@ static const DdbOption valid_options[] = {
 	{"on_trimmed", TABLE},
 	{"consumer", TABLE},
 	{"max_concurrency", TABLE, OPT_INT, 1, MAX_CONCURRENCY},
+	{"nul_replacement", TABLE},
 	/* column */
 	{"field", COLUMN},
 	{"attribute", COLUMN},
@@ -811,6 +812,8 @@ resolve_options(ForeignServer *server, List *table_options,
 			opts->image_format = parse_image_format(defGetString(def));
 		else if (strcmp(name, "consumer") == 0)
 			opts->consumer = defGetString(def);
+		else if (strcmp(name, "nul_replacement") == 0)
+			opts->nul_replacement = defGetString(def);
 	}
 
 	/* A server created before the validator existed could lack a region. */

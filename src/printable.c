@@ -6,9 +6,9 @@
  * An endpoint can answer anything (an HTML page, binary bytes, invalid
  * UTF-8), and an item can hold any string.  A message that quotes such text
  * must stay one readable line in the server encoding: runs of white space
- * become one space, control characters and bytes that are not valid UTF-8
- * are written \xNN, and the text is cut short after max_chars characters
- * with "...".
+ * become one space, U+0000 (DDB_NUL_MARK) is written \u0000, other control
+ * characters and bytes that are not valid UTF-8 are written \xNN, and the
+ * text is cut short after max_chars characters with "...".
  *
  *-------------------------------------------------------------------------
  */
@@ -45,6 +45,8 @@ ddb_printable(const char *s, size_t len, int max_chars)
 				n++;
 			appendStringInfoChar(&buf, ' ');
 		}
+		else if (s[i] == DDB_NUL_MARK)
+			appendStringInfoString(&buf, "\\u0000");
 		else if (c >= 0x20 && c < 0x7f)
 			appendStringInfoChar(&buf, (char) c);
 		else if (c >= 0x80 && keep_utf8 &&

@@ -57,6 +57,7 @@ struct DdbClient
 
 static void parse_endpoint(const char *url, DdbEndpoint *endpoint);
 #define DDB_REQUEST_5XX_AT_ONCE	0x01
+#define DDB_REQUEST_MARK_NULS	0x02	/* U+0000 may be in the answer */
 
 static cJSON *ddb_request(DdbClient *client, DdbApi api, const char *op,
 						  cJSON *body, DdbAwsError *aws_error, int flags);
@@ -169,7 +170,7 @@ typedef struct DdbFailure
 } DdbFailure;
 
 static DdbAttempt judge_response(DdbClient *client, const DdbHttpResult *res,
-								 cJSON **json, DdbFailure *failure);
+								 int flags, cJSON **json, DdbFailure *failure);
 
 /* A request in flight, with what it takes to send it again. */
 struct DdbPending
@@ -269,18 +270,18 @@ receive_attempt(DdbClient *client, DdbPending *p, cJSON **json,
 	ddb_http_finish(client->http, p->call, &res);
 	if (p->on_body && res.error == NULL && res.status == 200)
 		p->on_body(p->on_body_arg, res.body, res.body_len);
-	outcome = judge_response(client, &res, json, failure);
+	outcome = judge_response(client, &res, p->flags, json, failure);
 	ddb_http_release(client->http, p->call);
 	p->call = NULL;
 	return outcome;
 }
 
 static DdbAttempt
-judge_response(DdbClient *client, const DdbHttpResult *res_in, cJSON **json,
-			   DdbFailure *failure)
+judge_response(DdbClient *client, const DdbHttpResult *res_in, int flags,
+			   cJSON **json, DdbFailure *failure)
 {
 	DdbHttpResult res = *res_in;
-	const char *nul;
+	int			nuls;
 
 	client->stats->network_ms += res.elapsed_ms;
 	client->stats->bytes_received += res.body_len;
@@ -300,20 +301,20 @@ judge_response(DdbClient *client, const DdbHttpResult *res_in, cJSON **json,
 	}
 
 	/*
-	 * cJSON turns \u0000 into a NUL that would silently cut a string short;
-	 * PostgreSQL text cannot hold it anyway.  Refuse such a response.
+	 * cJSON turns \u0000 into a NUL that would silently cut a string short.
+	 * Records may hold U+0000: it is marked, and dealt with per string when
+	 * rows are made (nul_chars.c).  No other answer has a reason to.
 	 */
-	for (nul = res.body; (nul = memmem(nul, res.body + res.body_len - nul, "\\u0000", 6)) != NULL; nul += 6)
+	nuls = ddb_mark_nuls(res.body, &res.body_len);
+	if (nuls < 0)
 	{
-		const char *p = nul;
-
-		while (p > res.body && p[-1] == '\\')
-			p--;
-		if ((nul - p) % 2 == 0)
-		{
-			failure->what = "A string contains \\u0000, which PostgreSQL cannot store.";
-			return DDB_ATTEMPT_INVALID;
-		}
+		failure->what = "The body is not valid UTF-8.";
+		return DDB_ATTEMPT_INVALID;
+	}
+	if (nuls > 0 && !(flags & DDB_REQUEST_MARK_NULS))
+	{
+		failure->what = "A string contains \\u0000, which PostgreSQL cannot store.";
+		return DDB_ATTEMPT_INVALID;
 	}
 
 	*json = cJSON_ParseWithLength(res.body, res.body_len);
@@ -901,7 +902,8 @@ ddb_get_records_start(DdbClient *client, const char *iterator, int limit)
 	cJSON_AddStringToObject(body, "ShardIterator", iterator);
 	cJSON_AddNumberToObject(body, "Limit", limit);
 	client->stats->requests_get_records++;
-	p = request_start(client, DDB_API_STREAMS, "GetRecords", body, 0);
+	p = request_start(client, DDB_API_STREAMS, "GetRecords", body,
+					  DDB_REQUEST_MARK_NULS);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	return p;

@@ -9,6 +9,7 @@
 
 MODULE_big = ddbstream_fdw
 OBJS = \
+	src/attribute.o \
 	src/consumer.o \
 	src/consumer_lag.o \
 	src/convert.o \

@@ -105,7 +105,7 @@ typedef enum DdbField
 } DdbField;
 
 /*
- * One stream record being turned into a row (convert.c): what
+ * One stream record being turned into a row (convert.c, attribute.c): what
  * an error names, and what U+0000 becomes (nul_chars.c).
  */
 typedef struct DdbConversion
@@ -259,6 +259,8 @@ extern Datum ddb_jsonb_to_column(Jsonb *jb, Oid typid);
 extern const char *ddb_text_of(DdbConversion *cv, const char *s);
 extern bool ddb_is_number(const char *s);
 extern Numeric ddb_number_from_string(const char *s);
+
+/* in attribute.c */
 extern void ddb_check_attribute_column(DdbColumnInfo *col);
 extern Datum ddb_attribute_datum(const DdbColumnInfo *col, DdbConversion *cv,
 								 bool *isnull);

@@ -9,6 +9,7 @@
 
 MODULE_big = ddbstream_fdw
 OBJS = \
+	src/attribute.o \
 	src/consumer.o \
 	src/consumer_lag.o \
 	src/convert.o \
@@ -17,8 +18,10 @@ OBJS = \
 	src/http.o \
 	src/import_schema.o \
 	src/json_check.o \
+	src/nul_chars.o \
 	src/option.o \
 	src/page_peek.o \
+	src/printable.o \
 	src/pushdown.o \
 	src/shard_plan.o \
 	src/sigv4.o \
@@ -30,7 +33,7 @@ EXTENSION = ddbstream_fdw
 # install and an updated one are the same.
 DATA = src/ddbstream_fdw--0.1.0.sql src/ddbstream_fdw--0.1.0--0.2.0.sql
 
-REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes consumers consumer_sessions consumer_lineage consumer_plans consumer_roles mirror concurrency tls hostile_endpoint seq_gaps consumer_upgrade
+REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes nul_chars consumers consumer_sessions consumer_lineage consumer_plans consumer_roles mirror concurrency tls hostile_endpoint seq_gaps consumer_upgrade transport
 
 PKG_CONFIG ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)

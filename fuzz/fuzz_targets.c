@@ -65,6 +65,7 @@ static void
 fuzz_get_records(const char *data, size_t size)
 {
 	DdbPagePeek peek;
+	char	   *body;
 	cJSON	   *json;
 	cJSON	   *records;
 	cJSON	   *record;
@@ -74,17 +75,29 @@ fuzz_get_records(const char *data, size_t size)
 		return;
 	(void) ddb_page_peek(data, size, &peek);
 
-	json = cJSON_ParseWithLength(data, size);
+	/*
+	 * As streams_api.c does: \u0000 marked, a body with the mark refused.
+	 * (A copy of all size bytes: the input may hold NUL bytes.)
+	 */
+	body = palloc(size + 1);
+	memcpy(body, data, size);
+	body[size] = '\0';
+	if (ddb_mark_nuls(body, &size) < 0)
+		return;
+	json = cJSON_ParseWithLength(body, size);
 	records = cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "Records") : NULL;
 	if (!cJSON_IsArray(records))
 		return;
 	cJSON_ArrayForEach(record, records)
 	{
+		DdbConversion conv = {0};
 		int			f;
 		int			t;
 
 		if (!cJSON_IsObject(record))
 			continue;
+		conv.record = record;
+		conv.shard_id = "shardId-fuzz";
 		for (f = 0; f < DDB_FIELD_COUNT; f++)
 			for (t = 0; t < lengthof(candidate_types); t++)
 			{
@@ -92,10 +105,12 @@ fuzz_get_records(const char *data, size_t size)
 
 				if (!field_type_ok[f][t])
 					continue;
-				(void) ddb_field_datum((DdbField) f, candidate_types[t], record,
-									   "shardId-fuzz", DDB_IMAGE_PLAIN, &isnull);
-				(void) ddb_field_datum((DdbField) f, candidate_types[t], record,
-									   "shardId-fuzz", DDB_IMAGE_TYPED, &isnull);
+				/* U+0000 replaced (and, below, refused) */
+				conv.nul_replacement = "\xef\xbf\xbd";
+				(void) ddb_field_datum((DdbField) f, candidate_types[t], &conv,
+									   DDB_IMAGE_PLAIN, &isnull);
+				(void) ddb_field_datum((DdbField) f, candidate_types[t], &conv,
+									   DDB_IMAGE_TYPED, &isnull);
 			}
 		for (t = 0; t < lengthof(attribute_types); t++)
 		{
@@ -116,7 +131,8 @@ fuzz_get_records(const char *data, size_t size)
 				/* a value that does not convert is an ERROR: try the next */
 				PG_TRY();
 				{
-					(void) ddb_attribute_datum(&col, record, &isnull);
+					conv.nul_replacement = (a % 2) ? NULL : "";
+					(void) ddb_attribute_datum(&col, &conv, &isnull);
 				}
 				PG_CATCH();
 				{

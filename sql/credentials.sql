@@ -51,6 +51,16 @@ SELECT count(*) FROM cred_stream;
 \! test/split_stats --credential
 SELECT count(*) FROM cred_stream;
 \! curl -s "$IMDS_ENDPOINT/stats"; echo
+-- A metadata service that never answers: statement_timeout (or a cancel)
+-- ends the wait at once, with the ordinary error.  (A new session: the
+-- keys are kept per backend.)
+\c
+\! curl -s "$IMDS_ENDPOINT/hang" > /dev/null
+SET statement_timeout = '300ms';
+SELECT count(*) FROM cred_stream;                                             -- ERROR
+RESET statement_timeout;
+\! curl -s "$IMDS_ENDPOINT/reset" > /dev/null
+SELECT count(*) FROM cred_stream;
 ALTER SERVER cred_srv OPTIONS (SET credential_source 'environment');
 SELECT count(*) FROM cred_stream;
 \! test/split_stats --credential
@@ -123,6 +133,7 @@ ALTER SERVER cred_srv OPTIONS (ADD use_ambient_credentials 'true');           --
 CREATE SERVER reader_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', use_ambient_credentials 'true');               -- ERROR
 ALTER SERVER cred_srv OPTIONS (ADD ca_file '/etc/ssl/certs/ca-certificates.crt'); -- ERROR
+ALTER SERVER cred_srv OPTIONS (ADD proxy 'http://127.0.0.1:3128');            -- ERROR
 ALTER SERVER cred_srv OPTIONS (SET endpoint 'http://127.0.0.1:1');           -- its own server: allowed
 RESET ROLE;
 ALTER SERVER cred_srv OPTIONS (ADD use_ambient_credentials 'true');

@@ -39,6 +39,30 @@ SELECT * FROM err_down;                                                       --
 -- EXPLAIN alone makes no request, so it works even then.
 EXPLAIN (COSTS OFF) SELECT * FROM err_down;
 
+-- An endpoint that is not the AWS API: its answer is quoted (the start of
+-- it, made printable) with a hint to check the endpoint options.
+\getenv fault_endpoint FAULT_ENDPOINT
+CREATE SERVER ddb_web FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint :'fault_endpoint', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER ddb_web
+  OPTIONS (access_key_id 'errkey', secret_access_key 'errsecret');
+CREATE FOREIGN TABLE err_web (seq numeric) SERVER ddb_web OPTIONS (table_name 'ErrWeb');
+\! test/fault add DescribeTable 1 body status=404 body='<!DOCTYPE html>	<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL / was not found on this server.</p></body></html>'
+SELECT * FROM err_web;                                                        -- ERROR
+-- Long, multi-line or binary answers are cut and escaped.
+\! test/fault add DescribeTable 1 body status=403 body="$(printf 'Forbidden\r\n\r\n\001\377 %.0s' $(seq 1 80))"
+SELECT * FROM err_web;                                                        -- ERROR
+\! test/fault add DescribeTable 1 body status=404 body=''
+SELECT * FROM err_web;                                                        -- ERROR
+-- The Streams API names streams_endpoint (here a 400 with a body that is
+-- JSON but no AWS error).
+\! test/ddb create-table --table-name ErrWeb --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=KEYS_ONLY > /dev/null
+\! test/fault add DescribeStream 1 body status=400 body='{"error": "no such route"}'
+SELECT * FROM err_web;                                                        -- ERROR
+\! test/fault reset
+\! test/ddb delete-table --table-name ErrWeb > /dev/null
+DROP SERVER ddb_web CASCADE;
+
 -- The session goes on normally after each error.
 SELECT 1 AS still_working;
 

@@ -130,8 +130,11 @@ SELECT count(*) FROM fault_stream;                                            --
 SELECT new_image FROM fault_stream;                                           -- ERROR
 \! test/fault add GetRecords 1 body body='{"Records": [{"eventID": "a", "dynamodb": {"SequenceNumber": "000000000000000000001", "NewImage": {"x": {"Q": "1"}}}}]}'
 SELECT new_image FROM fault_stream;                                           -- ERROR
+-- (U+0000 in a string: see nul_chars; terse, the detail names the shard)
 \! test/fault add GetRecords 1 body body='{"Records": [{"eventID": "a\u0000b", "dynamodb": {"SequenceNumber": "000000000000000000001"}}]}'
+\set VERBOSITY terse
 SELECT event_id FROM fault_stream;                                            -- ERROR
+\set VERBOSITY default
 \! test/fault add GetRecords 1 body body="$(printf '{"Records": [{"eventID": "a\377b", "dynamodb": {"SequenceNumber": "000000000000000000001"}}]}')"
 SELECT event_id FROM fault_stream;                                            -- ERROR
 -- nesting deeper than cJSON parses: refused at once, not retried

@@ -22,6 +22,46 @@ CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', request_timeout 'soon');                       -- ERROR
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', table_name 'Phones');                          -- ERROR
+-- Ports are 1 to 65535, in digits.
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint 'http://127.0.0.1:99999');            -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint 'http://127.0.0.1:0');                -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', streams_endpoint 'https://[::1]:8o00/');       -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint 'http://localhost:/');                -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint 'http://[::1:8000');                  -- ERROR
+-- Integers are digits only: no fraction, blank, sign, hex or unit.
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', max_retries '1.5');                            -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', max_retries ' 5');                             -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', max_retries '5 ');                             -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', max_retries '+5');                             -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', connect_timeout '0x10');                       -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', request_timeout '5s');                         -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', retry_max_ms '99999999999');                   -- ERROR
+-- proxy (superuser only, see credentials): a URL with a host and a port,
+-- nothing else
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', proxy 'http://user:secret@127.0.0.1:3128');    -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', proxy 'ftp://127.0.0.1:3128');                 -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', proxy 'http://127.0.0.1:65536');               -- ERROR
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', proxy 'http://127.0.0.1:3128/path');           -- ERROR
+CREATE SERVER opt_proxy FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint 'http://[::1]:65535', max_retries '007',
+           proxy 'socks5h://127.0.0.1:1080');
+DROP SERVER opt_proxy;
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint 'http://127.0.0.1:8000',
            streams_endpoint 'http://127.0.0.1:8000/', connect_timeout '2000',
@@ -77,6 +117,8 @@ CREATE FOREIGN TABLE opt_ft (seq numeric) SERVER opt_srv
   OPTIONS (table_name 'Phones', image_format 'raw');                          -- ERROR
 CREATE FOREIGN TABLE opt_ft (seq numeric) SERVER opt_srv
   OPTIONS (table_name 'Phones', empty_page_limit '-1');                       -- ERROR
+CREATE FOREIGN TABLE opt_ft (seq numeric) SERVER opt_srv
+  OPTIONS (table_name 'Phones', page_size '1e3');                             -- ERROR
 CREATE FOREIGN TABLE opt_ft (seq numeric) SERVER opt_srv
   OPTIONS (table_name 'Phones', region 'us-east-1');                          -- ERROR
 CREATE FOREIGN TABLE opt_ft (seq numeric OPTIONS (field 'sequence')) SERVER opt_srv

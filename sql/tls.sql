@@ -26,10 +26,39 @@ SELECT shard_id, seq FROM tls_stream;
 ALTER SERVER tls_srv OPTIONS (SET endpoint :'tls_ip_endpoint');
 SELECT count(*) FROM tls_stream;                                          -- ERROR
 
--- ca_file must be an absolute path; a file that is not there fails the scan.
+-- ca_file must be the absolute path of a regular file the database server
+-- can read, checked when it is set (by a superuser: no one else can probe
+-- the server's files with it).
+\getenv tls_unreadable_file TLS_UNREADABLE_FILE
+CREATE FUNCTION option_error(command text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  msg text;
+  state text;
+BEGIN
+  EXECUTE command;
+  RETURN 'no error';
+EXCEPTION WHEN others THEN
+  GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+  -- the harness's work folder differs per run
+  RETURN state || ': ' || regexp_replace(msg, '/tmp/[^/]+/', '<work>/');
+END
+$$;
 ALTER SERVER tls_srv OPTIONS (SET ca_file 'certs/ca.pem');                -- ERROR
-ALTER SERVER tls_srv OPTIONS (SET endpoint :'tls_endpoint', SET ca_file '/nonexistent/ca.pem');
+ALTER SERVER tls_srv OPTIONS (SET ca_file '/nonexistent/ca.pem');         -- ERROR
+ALTER SERVER tls_srv OPTIONS (SET ca_file '/tmp');                        -- ERROR
+SELECT option_error(format('ALTER SERVER tls_srv OPTIONS (SET ca_file %L)', :'tls_unreadable_file'));
+-- A file that disappears later fails the scan.
+ALTER SERVER tls_srv OPTIONS (SET endpoint :'tls_endpoint');
+\! cp "$TLS_CA_FILE" "$TLS_CA_FILE.copy" && chmod 644 "$TLS_CA_FILE.copy"
+SELECT :'tls_ca_file' || '.copy' AS tls_ca_copy \gset
+ALTER SERVER tls_srv OPTIONS (SET ca_file :'tls_ca_copy');
+SELECT count(*) FROM tls_stream;
+\! rm "$TLS_CA_FILE.copy"
+\set VERBOSITY terse
 SELECT count(*) FROM tls_stream;                                          -- ERROR
+\set VERBOSITY default
+ALTER SERVER tls_srv OPTIONS (SET ca_file :'tls_ca_file');
+DROP FUNCTION option_error(text);
 
 -- Only http and https URLs.
 ALTER SERVER tls_srv OPTIONS (SET endpoint 'file:///etc/passwd');         -- ERROR

@@ -61,17 +61,18 @@ static const FieldInfo fields[DDB_FIELD_COUNT] = {
 	[DDB_FIELD_AWS_REGION] = {"aws_region", KIND_TEXT},
 };
 
-static Jsonb *image_to_jsonb(cJSON *image, DdbImageFormat format);
-static JsonbValue *push_attribute_value(JsonbParseState **state,
+static Jsonb *image_to_jsonb(DdbConversion *cv, cJSON *image,
+							 DdbImageFormat format);
+static JsonbValue *push_attribute_value(DdbConversion *cv,
+										JsonbParseState **state,
 										JsonbIteratorToken token, cJSON *av);
-static JsonbValue *push_json(JsonbParseState **state,
+static JsonbValue *push_set(DdbConversion *cv, JsonbParseState **state,
+							cJSON *v, bool numbers);
+static JsonbValue *push_json(DdbConversion *cv, JsonbParseState **state,
 							 JsonbIteratorToken token, cJSON *item);
-static Jsonb *json_to_jsonb(cJSON *item);
+static Jsonb *json_to_jsonb(DdbConversion *cv, cJSON *item);
 static void invalid_attribute_value(const char *why) pg_attribute_noreturn();
-static void set_string(JsonbValue *v, const char *s);
-static Numeric number_from_string(const char *s);
-static void cannot_convert(const DdbColumnInfo *col, const char *avtype) pg_attribute_noreturn();
-static Datum jsonb_to_column(Jsonb *jb, Oid typid);
+static void set_string(DdbConversion *cv, JsonbValue *v, const char *s);
 static const char *record_string(cJSON *obj, const char *name);
 static Datum size_bytes_datum(double value, Oid typid);
 static cJSON *record_member(cJSON *obj, const char *name, int type);
@@ -150,9 +151,10 @@ ddb_check_column_type(DdbField field, Oid typid, const char *colname)
  * (checked by ddb_check_column_type), allocated in CurrentMemoryContext.
  */
 Datum
-ddb_field_datum(DdbField field, Oid typid, cJSON *record, const char *shard_id,
+ddb_field_datum(DdbField field, Oid typid, DdbConversion *cv,
 				DdbImageFormat format, bool *isnull)
 {
+	cJSON	   *record = cv->record;
 	cJSON	   *ddb = record_member(record, "dynamodb", cJSON_Object);
 	const char *s = NULL;
 	cJSON	   *item;
@@ -176,7 +178,7 @@ ddb_field_datum(DdbField field, Oid typid, cJSON *record, const char *shard_id,
 			s = record_string(record, "awsRegion");
 			break;
 		case DDB_FIELD_SHARD_ID:
-			s = shard_id;
+			s = cv->shard_id;
 			break;
 		case DDB_FIELD_STREAM_VIEW_TYPE:
 			s = ddb ? record_string(ddb, "StreamViewType") : NULL;
@@ -188,8 +190,9 @@ ddb_field_datum(DdbField field, Oid typid, cJSON *record, const char *shard_id,
 				if (s[0] == '\0' || strspn(s, "0123456789") != strlen(s))
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-							 errmsg("DynamoDB Streams GetRecords returned an invalid sequence number \"%s\"", s)));
-				return NumericGetDatum(number_from_string(s));
+							 errmsg("DynamoDB Streams GetRecords returned an invalid sequence number \"%s\"",
+									ddb_printable(s, strlen(s), 200))));
+				return NumericGetDatum(ddb_number_from_string(s));
 			}
 			break;
 		case DDB_FIELD_CREATED_AT:
@@ -212,14 +215,14 @@ ddb_field_datum(DdbField field, Oid typid, cJSON *record, const char *shard_id,
 									   cJSON_Object) : NULL;
 			if (item == NULL)
 				break;
-			return jsonb_to_column(image_to_jsonb(item, format), typid);
+			return ddb_jsonb_to_column(image_to_jsonb(cv, item, format), typid);
 		case DDB_FIELD_USER_IDENTITY:
 			item = record_member(record, "userIdentity", cJSON_Object);
 			if (item == NULL)
 				break;
-			return jsonb_to_column(json_to_jsonb(item), typid);
+			return ddb_jsonb_to_column(json_to_jsonb(cv, item), typid);
 		case DDB_FIELD_RECORD:
-			return jsonb_to_column(json_to_jsonb(record), typid);
+			return ddb_jsonb_to_column(json_to_jsonb(cv, record), typid);
 		case DDB_FIELD_COUNT:
 		case DDB_FIELD_ATTRIBUTE:	/* see ddb_attribute_datum */
 			break;
@@ -230,7 +233,7 @@ ddb_field_datum(DdbField field, Oid typid, cJSON *record, const char *shard_id,
 		*isnull = true;
 		return (Datum) 0;
 	}
-	return CStringGetTextDatum(pg_any_to_server(s, strlen(s), PG_UTF8));
+	return CStringGetTextDatum(ddb_text_of(cv, s));
 }
 
 /* A member of obj of the given cJSON type, NULL when absent or null. */
@@ -279,8 +282,9 @@ size_bytes_datum(double value, Oid typid)
 	return Int64GetDatum((int64) value);
 }
 
-static Datum
-jsonb_to_column(Jsonb *jb, Oid typid)
+/* jsonb as a column of type jsonb, json or text. */
+Datum
+ddb_jsonb_to_column(Jsonb *jb, Oid typid)
 {
 	if (typid == JSONBOID)
 		return JsonbPGetDatum(jb);
@@ -288,25 +292,45 @@ jsonb_to_column(Jsonb *jb, Oid typid)
 	return CStringGetTextDatum(JsonbToCString(NULL, &jb->root, VARSIZE(jb)));
 }
 
+/*
+ * A UTF-8 string of the record being converted (a value or a member name)
+ * as a C string in the server encoding, with U+0000 dealt with.
+ */
+const char *
+ddb_text_of(DdbConversion *cv, const char *s)
+{
+	s = ddb_nul_replace(cv, s);
+	return pg_any_to_server(s, strlen(s), PG_UTF8);
+}
+
+/* One AttributeValue of the record being converted, as plain jsonb. */
+Jsonb *
+ddb_attribute_jsonb(DdbConversion *cv, cJSON *av)
+{
+	JsonbParseState *state = NULL;
+
+	return JsonbValueToJsonb(push_attribute_value(cv, &state, WJB_ELEM, av));
+}
+
 /* An image (Keys, NewImage, OldImage): a map of attribute name to value. */
 static Jsonb *
-image_to_jsonb(cJSON *image, DdbImageFormat format)
+image_to_jsonb(DdbConversion *cv, cJSON *image, DdbImageFormat format)
 {
 	JsonbParseState *state = NULL;
 	JsonbValue *result;
 	cJSON	   *attr;
 
 	if (format == DDB_IMAGE_TYPED)
-		return json_to_jsonb(image);
+		return json_to_jsonb(cv, image);
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	cJSON_ArrayForEach(attr, image)
 	{
 		JsonbValue	key;
 
-		set_string(&key, attr->string);
+		set_string(cv, &key, attr->string);
 		pushJsonbValue(&state, WJB_KEY, &key);
-		push_attribute_value(&state, WJB_VALUE, attr);
+		push_attribute_value(cv, &state, WJB_VALUE, attr);
 	}
 	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	return JsonbValueToJsonb(result);
@@ -327,8 +351,8 @@ invalid_attribute_value(const char *why)
  * object, L and the sets SS, NS and BS as arrays.
  */
 static JsonbValue *
-push_attribute_value(JsonbParseState **state, JsonbIteratorToken token,
-					 cJSON *av)
+push_attribute_value(DdbConversion *cv, JsonbParseState **state,
+					 JsonbIteratorToken token, cJSON *av)
 {
 	cJSON	   *v;
 	const char *type;
@@ -345,14 +369,14 @@ push_attribute_value(JsonbParseState **state, JsonbIteratorToken token,
 	{
 		if (!cJSON_IsString(v))
 			invalid_attribute_value("An S or B value must be a string.");
-		set_string(&jv, v->valuestring);
+		set_string(cv, &jv, v->valuestring);
 	}
 	else if (strcmp(type, "N") == 0)
 	{
 		if (!cJSON_IsString(v))
 			invalid_attribute_value("An N value must be a string.");
 		jv.type = jbvNumeric;
-		jv.val.numeric = number_from_string(v->valuestring);
+		jv.val.numeric = ddb_number_from_string(v->valuestring);
 	}
 	else if (strcmp(type, "BOOL") == 0)
 	{
@@ -372,9 +396,9 @@ push_attribute_value(JsonbParseState **state, JsonbIteratorToken token,
 		pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
 		cJSON_ArrayForEach(member, v)
 		{
-			set_string(&jv, member->string);
+			set_string(cv, &jv, member->string);
 			pushJsonbValue(state, WJB_KEY, &jv);
-			push_attribute_value(state, WJB_VALUE, member);
+			push_attribute_value(cv, state, WJB_VALUE, member);
 		}
 		return pushJsonbValue(state, WJB_END_OBJECT, NULL);
 	}
@@ -386,35 +410,15 @@ push_attribute_value(JsonbParseState **state, JsonbIteratorToken token,
 			invalid_attribute_value("An L value must be an array.");
 		pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
 		cJSON_ArrayForEach(elem, v)
-			push_attribute_value(state, WJB_ELEM, elem);
+			push_attribute_value(cv, state, WJB_ELEM, elem);
 		return pushJsonbValue(state, WJB_END_ARRAY, NULL);
 	}
 	else if (strcmp(type, "SS") == 0 || strcmp(type, "BS") == 0 ||
 			 strcmp(type, "NS") == 0)
-	{
-		bool		numbers = (type[0] == 'N');
-		cJSON	   *elem;
-
-		if (!cJSON_IsArray(v))
-			invalid_attribute_value("A set value must be an array.");
-		pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
-		cJSON_ArrayForEach(elem, v)
-		{
-			if (!cJSON_IsString(elem))
-				invalid_attribute_value("A set must hold strings.");
-			if (numbers)
-			{
-				jv.type = jbvNumeric;
-				jv.val.numeric = number_from_string(elem->valuestring);
-			}
-			else
-				set_string(&jv, elem->valuestring);
-			pushJsonbValue(state, WJB_ELEM, &jv);
-		}
-		return pushJsonbValue(state, WJB_END_ARRAY, NULL);
-	}
+		return push_set(cv, state, v, type[0] == 'N');
 	else
-		invalid_attribute_value(psprintf("Unknown attribute type \"%s\".", type));
+		invalid_attribute_value(psprintf("Unknown attribute type \"%s\".",
+										 ddb_printable(type, strlen(type), 20)));
 
 	if (*state == NULL)
 	{
@@ -426,13 +430,39 @@ push_attribute_value(JsonbParseState **state, JsonbIteratorToken token,
 	return pushJsonbValue(state, token, &jv);
 }
 
+/* The members of an SS, BS or NS value, as an array. */
+static JsonbValue *
+push_set(DdbConversion *cv, JsonbParseState **state, cJSON *v, bool numbers)
+{
+	cJSON	   *elem;
+	JsonbValue	jv;
+
+	if (!cJSON_IsArray(v))
+		invalid_attribute_value("A set value must be an array.");
+	pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+	cJSON_ArrayForEach(elem, v)
+	{
+		if (!cJSON_IsString(elem))
+			invalid_attribute_value("A set must hold strings.");
+		if (numbers)
+		{
+			jv.type = jbvNumeric;
+			jv.val.numeric = ddb_number_from_string(elem->valuestring);
+		}
+		else
+			set_string(cv, &jv, elem->valuestring);
+		pushJsonbValue(state, WJB_ELEM, &jv);
+	}
+	return pushJsonbValue(state, WJB_END_ARRAY, NULL);
+}
+
 /* Any JSON value into jsonb, as received (typed images, record, userIdentity). */
 static Jsonb *
-json_to_jsonb(cJSON *item)
+json_to_jsonb(DdbConversion *cv, cJSON *item)
 {
 	JsonbParseState *state = NULL;
 
-	return JsonbValueToJsonb(push_json(&state, WJB_ELEM, item));
+	return JsonbValueToJsonb(push_json(cv, &state, WJB_ELEM, item));
 }
 
 /*
@@ -441,7 +471,8 @@ json_to_jsonb(cJSON *item)
  * as is, since pushJsonbValue needs a container around it.
  */
 static JsonbValue *
-push_json(JsonbParseState **state, JsonbIteratorToken token, cJSON *item)
+push_json(DdbConversion *cv, JsonbParseState **state, JsonbIteratorToken token,
+		  cJSON *item)
 {
 	JsonbValue *jv = palloc(sizeof(JsonbValue));
 	JsonbValue *result;
@@ -454,9 +485,9 @@ push_json(JsonbParseState **state, JsonbIteratorToken token, cJSON *item)
 			pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
 			cJSON_ArrayForEach(child, item)
 			{
-				set_string(jv, child->string);
+				set_string(cv, jv, child->string);
 				pushJsonbValue(state, WJB_KEY, jv);
-				(void) push_json(state, WJB_VALUE, child);
+				(void) push_json(cv, state, WJB_VALUE, child);
 			}
 			result = pushJsonbValue(state, WJB_END_OBJECT, NULL);
 			pfree(jv);
@@ -464,12 +495,12 @@ push_json(JsonbParseState **state, JsonbIteratorToken token, cJSON *item)
 		case cJSON_Array:
 			pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
 			cJSON_ArrayForEach(child, item)
-				(void) push_json(state, WJB_ELEM, child);
+				(void) push_json(cv, state, WJB_ELEM, child);
 			result = pushJsonbValue(state, WJB_END_ARRAY, NULL);
 			pfree(jv);
 			return result;
 		case cJSON_String:
-			set_string(jv, item->valuestring);
+			set_string(cv, jv, item->valuestring);
 			break;
 		case cJSON_Number:
 			jv->type = jbvNumeric;
@@ -498,25 +529,27 @@ push_json(JsonbParseState **state, JsonbIteratorToken token, cJSON *item)
 	return pushJsonbValue(state, token, jv);
 }
 
-/* A jsonb string of a UTF-8 string from the response, in the server encoding. */
+/*
+ * A jsonb string of a string of the record being converted (UTF-8), in the
+ * server encoding.
+ */
 static void
-set_string(JsonbValue *v, const char *s)
+set_string(DdbConversion *cv, JsonbValue *v, const char *s)
 {
-	size_t		len = strlen(s);
+	const char *text = ddb_text_of(cv, s);
 
 	v->type = jbvString;
-	v->val.string.val = pg_any_to_server(s, len, PG_UTF8);
-	v->val.string.len = (v->val.string.val == s) ? len : strlen(v->val.string.val);
+	v->val.string.val = (char *) text;
+	v->val.string.len = strlen(text);
 }
 
 /*
- * A DynamoDB number (a decimal string, optionally signed, with optional
- * fraction and exponent) as numeric, exactly.  The syntax is checked first so
- * that strings numeric would accept but JSON would not (NaN, Infinity, blanks)
- * are refused.
+ * Is s a DynamoDB number: a decimal string, optionally signed, with
+ * optional fraction and exponent, and nothing else (no blanks, NaN or
+ * Infinity, which numeric would accept)?
  */
-static Numeric
-number_from_string(const char *s)
+bool
+ddb_is_number(const char *s)
 {
 	const char *p = s;
 	bool		digits = false;
@@ -541,147 +574,19 @@ number_from_string(const char *s)
 		while (isdigit((unsigned char) *p))
 			p++;
 	}
-	if (!digits || *p != '\0')
+	return digits && *p == '\0';
+}
+
+/* A DynamoDB number as numeric, exactly; anything else is an error. */
+Numeric
+ddb_number_from_string(const char *s)
+{
+	if (!ddb_is_number(s))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("DynamoDB Streams GetRecords returned an invalid number \"%s\"", s)));
+				 errmsg("DynamoDB Streams GetRecords returned an invalid number \"%s\"",
+						ddb_printable(s, strlen(s), 200))));
 	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(s),
 											   ObjectIdGetDatum(InvalidOid),
 											   Int32GetDatum(-1)));
-}
-
-/*
- * Column option "attribute": a column that holds one attribute of the item
- * (of the new image, or of the old one when there is no new image),
- * converted to the column's type.
- */
-void
-ddb_check_attribute_column(DdbColumnInfo *col)
-{
-	Oid			input;
-
-	switch (col->typid)
-	{
-		case NUMERICOID:
-		case INT2OID:
-		case INT4OID:
-		case INT8OID:
-		case FLOAT4OID:
-		case FLOAT8OID:
-		case TEXTOID:
-		case VARCHAROID:
-		case BOOLOID:
-		case TIMESTAMPTZOID:
-		case JSONBOID:
-		case JSONOID:
-			break;
-		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-					 errmsg("column \"%s\" of type %s cannot hold item attribute \"%s\"",
-							col->name, format_type_be(col->typid), col->attribute),
-					 errhint("Declare the column as numeric, smallint, integer, bigint, real, double precision, text, varchar, boolean, timestamptz, jsonb or json.")));
-	}
-	getTypeInputInfo(col->typid, &input, &col->ioparam);
-	fmgr_info(input, &col->input);
-}
-
-typedef struct AttributeContext
-{
-	const DdbColumnInfo *col;
-	const char *avtype;
-} AttributeContext;
-
-static void
-attribute_error_context(void *arg)
-{
-	AttributeContext *ctx = (AttributeContext *) arg;
-
-	errcontext("converting item attribute \"%s\" (%s) to column \"%s\" of type %s",
-			   ctx->col->attribute, ctx->avtype ? ctx->avtype : "?",
-			   ctx->col->name, format_type_be(ctx->col->typid));
-}
-
-static void
-cannot_convert(const DdbColumnInfo *col, const char *avtype)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-			 errmsg("cannot convert item attribute \"%s\" of type %s to column \"%s\" of type %s",
-					col->attribute, avtype, col->name, format_type_be(col->typid))));
-}
-
-Datum
-ddb_attribute_datum(const DdbColumnInfo *col, cJSON *record, bool *isnull)
-{
-	cJSON	   *ddb = record_member(record, "dynamodb", cJSON_Object);
-	cJSON	   *image = ddb ? record_member(ddb, "NewImage", cJSON_Object) : NULL;
-	cJSON	   *av;
-	cJSON	   *v;
-	const char *text = NULL;
-	AttributeContext ctx;
-	ErrorContextCallback errcallback;
-	Datum		result;
-
-	*isnull = true;
-	if (image == NULL && ddb)
-		image = record_member(ddb, "OldImage", cJSON_Object);
-	av = image ? cJSON_GetObjectItemCaseSensitive(image, col->attribute) : NULL;
-	if (av == NULL)
-		return (Datum) 0;
-	if (!cJSON_IsObject(av) || av->child == NULL || av->child->next != NULL)
-		invalid_attribute_value("An attribute value must be an object with exactly one member.");
-	v = av->child;
-	if (strcmp(v->string, "NULL") == 0)
-		return (Datum) 0;
-
-	ctx.col = col;
-	ctx.avtype = v->string;
-	errcallback.callback = attribute_error_context;
-	errcallback.arg = &ctx;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
-
-	*isnull = false;
-	if (col->typid == JSONBOID || col->typid == JSONOID)
-	{
-		JsonbParseState *state = NULL;
-
-		result = jsonb_to_column(JsonbValueToJsonb(push_attribute_value(&state, WJB_ELEM, av)),
-								 col->typid);
-	}
-	else if (col->typid == BOOLOID && cJSON_IsBool(v) && strcmp(v->string, "BOOL") == 0)
-		result = BoolGetDatum(cJSON_IsTrue(v));
-	else if (col->typid == TIMESTAMPTZOID && strcmp(v->string, "N") == 0 && cJSON_IsString(v))
-	{
-		/* a number is epoch seconds */
-		Numeric		n = number_from_string(v->valuestring);
-
-		result = DirectFunctionCall1(float8_timestamptz,
-									 DirectFunctionCall1(numeric_float8, NumericGetDatum(n)));
-	}
-	else
-	{
-		/* everything else goes through the column type's input function */
-		if ((strcmp(v->string, "S") == 0 || strcmp(v->string, "N") == 0 ||
-			 strcmp(v->string, "B") == 0) && cJSON_IsString(v))
-			text = pg_any_to_server(v->valuestring, strlen(v->valuestring), PG_UTF8);
-		else if (strcmp(v->string, "BOOL") == 0 && cJSON_IsBool(v))
-			text = cJSON_IsTrue(v) ? "true" : "false";
-		else if (col->typid == TEXTOID || col->typid == VARCHAROID)
-		{
-			JsonbParseState *state = NULL;
-			Jsonb	   *jb = JsonbValueToJsonb(push_attribute_value(&state, WJB_ELEM, av));
-
-			text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
-		}
-		if (text == NULL ||
-			(strcmp(v->string, "BOOL") == 0 && col->typid != BOOLOID &&
-			 col->typid != TEXTOID && col->typid != VARCHAROID))
-			cannot_convert(col, v->string);
-		result = InputFunctionCall((FmgrInfo *) &col->input, (char *) text,
-								   col->ioparam, col->typmod);
-	}
-	error_context_stack = errcallback.previous;
-	return result;
 }

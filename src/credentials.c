@@ -22,11 +22,15 @@
  * field, never a value.  Secrets copied out of files and answers are wiped
  * from the buffers that held them.
  *
+ * The metadata requests go through http.c like every other request, so a
+ * cancel or statement_timeout ends them at once; they never use a proxy
+ * (the service is link-local), whatever the server's options or the
+ * environment say.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <curl/curl.h>
 #include <pwd.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,13 +45,13 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
-#include "utils/wait_event.h"
 
 #include "ddbstream_fdw.h"
 
 #define IMDS_DEFAULT_ENDPOINT	"http://169.254.169.254"
 #define IMDS_TIMEOUT_MS			2000
 #define IMDS_REFRESH_MARGIN_S	300
+#define IMDS_MAX_BODY			(64 * 1024) /* no metadata answer is larger */
 
 /* Instance role keys, cached for the backend's life (TopMemoryContext). */
 static struct
@@ -61,16 +65,76 @@ static struct
 static bool from_environment(DdbCredentials *creds);
 static bool from_shared_file(const char *profile, DdbCredentials *creds,
 							 char **where);
+/*
+ * What a metadata exchange held, wiped by a reset callback of the memory
+ * context it lives in: at the end, or on an error or a cancel.
+ */
+typedef struct ImdsSecrets
+{
+	MemoryContextCallback wipe;
+	char	   *token;
+	char	   *header;
+	char	   *keys;
+	char	   *secret;			/* in the parsed keys */
+	char	   *session;
+} ImdsSecrets;
+
 static bool from_instance_metadata(DdbCredentials *creds, char **why);
+static bool imds_fetch(const char *base, ImdsSecrets *secrets, char **why);
+static char *imds_request(DdbHttp *http, const char *method, const char *url,
+						  const char *header, char **why);
+static void imds_wipe(void *arg);
+static void wipe_string(char *s);
 static void no_credentials(ForeignServer *server, Oid userid, const char *tried)
 			pg_attribute_noreturn();
+static void find_credentials(ForeignServer *server, Oid userid,
+							 DdbCredentials *creds);
+static void wipe_when_freed(DdbCredentials *creds);
+static void wipe_credentials(void *arg);
 
 /*
  * Fill *creds for a scan by userid on server, or raise an error that says
- * what was tried.
+ * what was tried.  The secret and the session token are copies in
+ * CurrentMemoryContext, wiped when it is reset or deleted.
  */
 void
 ddb_get_credentials(ForeignServer *server, Oid userid, DdbCredentials *creds)
+{
+	find_credentials(server, userid, creds);
+	wipe_when_freed(creds);
+}
+
+/* What a memory context's reset callback wipes. */
+typedef struct CredentialWipe
+{
+	MemoryContextCallback callback;
+	char	   *secret_access_key;
+	char	   *session_token;
+} CredentialWipe;
+
+static void
+wipe_when_freed(DdbCredentials *creds)
+{
+	CredentialWipe *w = palloc(sizeof(CredentialWipe));
+
+	w->secret_access_key = creds->secret_access_key;
+	w->session_token = creds->session_token;
+	w->callback.func = wipe_credentials;
+	w->callback.arg = w;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &w->callback);
+}
+
+static void
+wipe_credentials(void *arg)
+{
+	CredentialWipe *w = (CredentialWipe *) arg;
+
+	wipe_string(w->secret_access_key);
+	wipe_string(w->session_token);
+}
+
+static void
+find_credentials(ForeignServer *server, Oid userid, DdbCredentials *creds)
 {
 	HeapTuple	tp;
 	List	   *options = NIL;
@@ -227,6 +291,8 @@ from_shared_file(const char *profile, DdbCredentials *creds, char **where)
 	f = AllocateFile(path, "r");
 	if (f == NULL)
 		return false;
+	/* no stdio buffer: it would keep a copy of the keys, unwiped */
+	setvbuf(f, NULL, _IONBF, 0);
 	while (fgets(line, sizeof(line), f) != NULL)
 	{
 		char	   *s = trim(line);
@@ -267,103 +333,53 @@ from_shared_file(const char *profile, DdbCredentials *creds, char **where)
 	return false;
 }
 
-/* A response body collected by libcurl (malloc'd, wiped when freed). */
-typedef struct ImdsBody
+/*
+ * One request to the metadata service, through a client that wipes what it
+ * received: the body (palloc'd; the caller wipes it) on HTTP 200, else NULL
+ * and *why.  A cancel or statement timeout is raised while it waits.
+ */
+static char *
+imds_request(DdbHttp *http, const char *method, const char *url,
+			 const char *header, char **why)
 {
-	char	   *data;
-	size_t		len;
-} ImdsBody;
+	const char *headers[1] = {header};
+	DdbHttpCall *call;
+	DdbHttpResult res;
+	char	   *body = NULL;
 
-static size_t
-imds_write(char *data, size_t size, size_t nmemb, void *arg)
-{
-	ImdsBody   *b = (ImdsBody *) arg;
-	size_t		n = size * nmemb;
-	char	   *grown;
-
-	if (b->len + n > 64 * 1024)
-		return 0;				/* no metadata answer is this large */
-	grown = realloc(b->data, b->len + n + 1);
-	if (grown == NULL)
-		return 0;
-	b->data = grown;
-	memcpy(b->data + b->len, data, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
+	call = ddb_http_start(http, method, url, headers, header ? 1 : 0, NULL, 0);
+	ddb_http_finish(http, call, &res);
+	if (res.error)
+		*why = psprintf("the instance metadata service (%s %s: %s)", method, url,
+						res.error);
+	else if (res.status != 200)
+		*why = psprintf("the instance metadata service (%s %s: HTTP %ld)", method, url,
+						res.status);
+	else if (res.body_len == 0)
+		*why = psprintf("the instance metadata service (%s %s: an empty answer)", method, url);
+	else
+		body = pnstrdup(res.body, res.body_len);
+	ddb_http_release(http, call);
+	return body;
 }
 
 static void
-imds_body_free(ImdsBody *b)
+imds_wipe(void *arg)
 {
-	if (b->data)
-	{
-		explicit_bzero(b->data, b->len);
-		free(b->data);
-	}
-	b->data = NULL;
-	b->len = 0;
+	ImdsSecrets *secrets = (ImdsSecrets *) arg;
+
+	wipe_string(secrets->token);
+	wipe_string(secrets->header);
+	wipe_string(secrets->keys);
+	wipe_string(secrets->secret);
+	wipe_string(secrets->session);
 }
 
-/*
- * One request to the metadata service; true and the body on HTTP 200.
- * Nothing is raised here: the handle and headers are freed on every path.
- */
-static bool
-imds_request(const char *method, const char *url, const char *header,
-			 ImdsBody *body, char **why)
+static void
+wipe_string(char *s)
 {
-	CURL	   *curl = curl_easy_init();
-	struct curl_slist *headers = NULL;
-	CURLcode	code;
-	long		status = 0;
-
-	memset(body, 0, sizeof(*body));
-	if (curl == NULL)
-	{
-		*why = "the instance metadata service (could not create a libcurl handle)";
-		return false;
-	}
-	if (header)
-		headers = curl_slist_append(NULL, header);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) IMDS_TIMEOUT_MS);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long) IMDS_TIMEOUT_MS);
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, imds_write);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
-	pgstat_report_wait_start(PG_WAIT_EXTENSION);
-	code = curl_easy_perform(curl);
-	pgstat_report_wait_end();
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(curl);
-	if (code != CURLE_OK)
-	{
-		*why = psprintf("the instance metadata service (%s %s: %s)", method, url,
-						curl_easy_strerror(code));
-		imds_body_free(body);
-		return false;
-	}
-	if (status != 200)
-	{
-		*why = psprintf("the instance metadata service (%s %s: HTTP %ld)", method, url,
-						status);
-		imds_body_free(body);
-		return false;
-	}
-	if (body->len == 0)
-	{
-		*why = psprintf("the instance metadata service (%s %s: an empty answer)", method, url);
-		imds_body_free(body);
-		return false;
-	}
-	return true;
+	if (s)
+		explicit_bzero(s, strlen(s));
 }
 
 /* "2026-11-25T20:00:00Z" as epoch seconds, or 0. */
@@ -400,84 +416,113 @@ imds_cache_clear(void)
 }
 
 /*
- * The instance role's keys through IMDSv2: PUT /latest/api/token, then
- * GET /latest/meta-data/iam/security-credentials/ (the role's name) and
- * GET .../<role> (the keys), each with the token.
+ * The instance role's keys through IMDSv2, from the cache while they are
+ * fresh.  Everything the exchange holds lives in a memory context of its
+ * own, deleted at the end (with the libcurl handles) or with its parent on
+ * an error or a cancel; the secrets in it are wiped first either way.
  */
 static bool
 from_instance_metadata(DdbCredentials *creds, char **why)
 {
 	const char *disabled = getenv("AWS_EC2_METADATA_DISABLED");
 	const char *endpoint = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-	ImdsBody	token = {0};
-	ImdsBody	role = {0};
-	ImdsBody	keys = {0};
-	char	   *header;
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext cxt;
+	ImdsSecrets *secrets;
 	char	   *base;
+	bool		ok;
+
+	if (imds_cache.access_key_id == NULL ||
+		time(NULL) >= imds_cache.expiration - IMDS_REFRESH_MARGIN_S)
+	{
+		if (disabled && pg_strcasecmp(disabled, "true") == 0)
+		{
+			*why = "the instance metadata service (disabled by AWS_EC2_METADATA_DISABLED)";
+			return false;
+		}
+		base = pstrdup(endpoint && endpoint[0] ? endpoint : IMDS_DEFAULT_ENDPOINT);
+		if (base[strlen(base) - 1] == '/')
+			base[strlen(base) - 1] = '\0';
+
+		cxt = AllocSetContextCreate(outer, "ddbstream_fdw instance metadata",
+									ALLOCSET_SMALL_SIZES);
+		secrets = MemoryContextAllocZero(cxt, sizeof(ImdsSecrets));
+		secrets->wipe.func = imds_wipe;
+		secrets->wipe.arg = secrets;
+		MemoryContextRegisterResetCallback(cxt, &secrets->wipe);
+		MemoryContextSwitchTo(cxt);
+		ok = imds_fetch(base, secrets, why);
+		MemoryContextSwitchTo(outer);
+		if (!ok)
+			*why = pstrdup(*why);
+		MemoryContextDelete(cxt);
+		if (!ok)
+			return false;
+	}
+	creds->access_key_id = pstrdup(imds_cache.access_key_id);
+	creds->secret_access_key = pstrdup(imds_cache.secret_access_key);
+	creds->session_token = pstrdup(imds_cache.session_token);
+	return true;
+}
+
+/*
+ * PUT /latest/api/token, then GET /latest/meta-data/iam/security-credentials/
+ * (the role's name) and GET .../<role> (the keys), each with the token;
+ * the keys go to the cache.  What secrets held goes to *secrets.
+ */
+static bool
+imds_fetch(const char *base, ImdsSecrets *secrets, char **why)
+{
+	DdbHttpOptions options = {0};
+	DdbHttp    *http;
+	char	   *role;
 	cJSON	   *json;
 	const char *id,
-			   *secret,
-			   *session,
 			   *expiration;
+	const char *not_json;
 	MemoryContext old;
-	bool		ok = false;
 
-	if (imds_cache.access_key_id && time(NULL) < imds_cache.expiration - IMDS_REFRESH_MARGIN_S)
-	{
-		creds->access_key_id = pstrdup(imds_cache.access_key_id);
-		creds->secret_access_key = pstrdup(imds_cache.secret_access_key);
-		creds->session_token = pstrdup(imds_cache.session_token);
-		return true;
-	}
-	if (disabled && pg_strcasecmp(disabled, "true") == 0)
-	{
-		*why = "the instance metadata service (disabled by AWS_EC2_METADATA_DISABLED)";
+	options.connect_timeout_ms = IMDS_TIMEOUT_MS;
+	options.request_timeout_ms = IMDS_TIMEOUT_MS;
+	options.max_body = IMDS_MAX_BODY;
+	options.sensitive = true;
+	http = ddb_http_create(&options);
+
+	secrets->token = imds_request(http, "PUT", psprintf("%s/latest/api/token", base),
+								  "X-aws-ec2-metadata-token-ttl-seconds: 21600", why);
+	if (secrets->token == NULL)
 		return false;
-	}
-	base = pstrdup(endpoint && endpoint[0] ? endpoint : IMDS_DEFAULT_ENDPOINT);
-	if (base[strlen(base) - 1] == '/')
-		base[strlen(base) - 1] = '\0';
-
-	if (!imds_request("PUT", psprintf("%s/latest/api/token", base),
-					  "X-aws-ec2-metadata-token-ttl-seconds: 21600", &token, why))
+	secrets->header = psprintf("X-aws-ec2-metadata-token: %s", trim(secrets->token));
+	role = imds_request(http, "GET", psprintf("%s/latest/meta-data/iam/security-credentials/", base),
+						secrets->header, why);
+	if (role == NULL)
 		return false;
-	header = psprintf("X-aws-ec2-metadata-token: %s", trim(token.data));
-	imds_body_free(&token);
-	if (!imds_request("GET", psprintf("%s/latest/meta-data/iam/security-credentials/", base),
-					  header, &role, why))
-		goto done;
-	if (!imds_request("GET", psprintf("%s/latest/meta-data/iam/security-credentials/%s",
-									  base, trim(role.data)),
-					  header, &keys, why))
-		goto done;
+	secrets->keys = imds_request(http, "GET",
+								 psprintf("%s/latest/meta-data/iam/security-credentials/%s",
+										  base, trim(role)),
+								 secrets->header, why);
+	if (secrets->keys == NULL)
+		return false;
 
-	json = cJSON_ParseWithLength(keys.data, keys.len);
+	/* strict JSON only: cJSON would cut a string at a raw NUL (json_check.c) */
+	json = ddb_json_check(secrets->keys, strlen(secrets->keys), &not_json) ?
+		cJSON_Parse(secrets->keys) : NULL;
 	id = json ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "AccessKeyId")) : NULL;
-	secret = json ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "SecretAccessKey")) : NULL;
-	session = json ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "Token")) : NULL;
+	secrets->secret = json ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "SecretAccessKey")) : NULL;
+	secrets->session = json ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "Token")) : NULL;
 	expiration = json ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "Expiration")) : NULL;
-	if (id == NULL || secret == NULL || session == NULL || parse_expiration(expiration) == 0)
+	if (id == NULL || secrets->secret == NULL || secrets->session == NULL ||
+		parse_expiration(expiration) == 0)
 	{
 		*why = "the instance metadata service (an answer without AccessKeyId, SecretAccessKey, Token and Expiration)";
-		goto done;
+		return false;
 	}
 	imds_cache_clear();
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	imds_cache.access_key_id = pstrdup(id);
-	imds_cache.secret_access_key = pstrdup(secret);
-	imds_cache.session_token = pstrdup(session);
+	imds_cache.secret_access_key = pstrdup(secrets->secret);
+	imds_cache.session_token = pstrdup(secrets->session);
 	imds_cache.expiration = parse_expiration(expiration);
 	MemoryContextSwitchTo(old);
-	explicit_bzero((char *) secret, strlen(secret));
-	explicit_bzero((char *) session, strlen(session));
-	creds->access_key_id = pstrdup(imds_cache.access_key_id);
-	creds->secret_access_key = pstrdup(imds_cache.secret_access_key);
-	creds->session_token = pstrdup(imds_cache.session_token);
-	ok = true;
-
-done:
-	explicit_bzero(header, strlen(header));
-	imds_body_free(&role);
-	imds_body_free(&keys);
-	return ok;
+	return true;
 }

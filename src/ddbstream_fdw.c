@@ -137,6 +137,7 @@ struct DdbScanState
 	cJSON	   *returned_record;	/* the last row returned (in page_cxt) */
 	double		scan_start;		/* epoch seconds, rounded down */
 	cJSON	   *next_record;	/* next record of the current page */
+	DdbConversion conv;			/* the row being converted */
 
 	DdbScanStats stats;
 };
@@ -469,6 +470,10 @@ ddbBeginForeignScan(ForeignScanState *node, int eflags)
 	st->push_kinds = (List *) list_nth(plan->fdw_private, DdbScanPrivatePushKinds);
 	st->econtext = node->ss.ps.ps_ExprContext;
 	st->limit = intVal(list_nth(plan->fdw_private, DdbScanPrivateLimit));
+	if (st->opts.nul_replacement)
+		st->conv.nul_replacement = pg_server_to_any(st->opts.nul_replacement,
+													strlen(st->opts.nul_replacement),
+													PG_UTF8);
 
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "ddbstream_fdw scan data",
@@ -609,18 +614,19 @@ ddbIterateForeignScan(ForeignScanState *node)
 				(errcode(ERRCODE_FDW_REPLY_HANDLE),
 				 errmsg("DynamoDB Streams GetRecords returned an invalid response"),
 				 errdetail_internal("A record is not a JSON object.")));
+	st->conv.record = record;
+	st->conv.shard_id = st->task->shard->shard_id;
 	for (i = 0; i < st->ncolumns; i++)
 	{
 		slot->tts_isnull[i] = true;
 		if (st->columns[i].field < 0 || !st->retrieved[i])
 			continue;
 		if (st->columns[i].field == DDB_FIELD_ATTRIBUTE)
-			slot->tts_values[i] = ddb_attribute_datum(&st->columns[i], record,
+			slot->tts_values[i] = ddb_attribute_datum(&st->columns[i], &st->conv,
 													  &slot->tts_isnull[i]);
 		else
 			slot->tts_values[i] = ddb_field_datum((DdbField) st->columns[i].field,
-												  st->columns[i].typid, record,
-												  st->task->shard->shard_id,
+												  st->columns[i].typid, &st->conv,
 												  st->opts.image_format,
 												  &slot->tts_isnull[i]);
 	}
@@ -1198,25 +1204,33 @@ conversion_error_context(void *arg)
 	cJSON	   *id = cJSON_IsObject(record) ?
 		cJSON_GetObjectItemCaseSensitive(record, "eventID") : NULL;
 
-	if (cJSON_IsString(id) &&
-		pg_verify_mbstr(PG_UTF8, id->valuestring, strlen(id->valuestring), true))
+	if (cJSON_IsString(id))
 		errcontext("converting the DynamoDB Streams record with eventID \"%s\"",
-				   id->valuestring);
+				   ddb_printable(id->valuestring, strlen(id->valuestring), 200));
 	else
 		errcontext("converting a DynamoDB Streams record");
 }
 
+/* A record's sequence number: 1 to 40 digits, or the answer is invalid. */
 static const char *
 record_seq(cJSON *record)
 {
 	cJSON	   *ddb = cJSON_GetObjectItemCaseSensitive(record, "dynamodb");
 	cJSON	   *seq = ddb ? cJSON_GetObjectItemCaseSensitive(ddb, "SequenceNumber") : NULL;
+	size_t		n;
 
 	if (!cJSON_IsString(seq))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_REPLY_HANDLE),
 				 errmsg("DynamoDB Streams GetRecords returned an invalid response"),
 				 errdetail_internal("A record has no \"dynamodb.SequenceNumber\" string.")));
+	n = strspn(seq->valuestring, "0123456789");
+	if (n == 0 || n > DDB_SEQ_MAX_DIGITS || seq->valuestring[n] != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_REPLY_HANDLE),
+				 errmsg("DynamoDB Streams GetRecords returned an invalid response"),
+				 errdetail_internal("A record's \"dynamodb.SequenceNumber\" is not 1 to %d digits.",
+									DDB_SEQ_MAX_DIGITS)));
 	return seq->valuestring;
 }
 
@@ -1334,6 +1348,9 @@ ddbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Records Received", NULL, s->records, es);
 		ExplainPropertyInteger("Bytes Received", NULL, s->bytes_received, es);
 		ExplainPropertyInteger("Retries", NULL, s->retries, es);
+		if (opts.nul_replacement)
+			ExplainPropertyInteger("NUL Characters Replaced", NULL,
+								   st->conv.nul_replaced, es);
 		if (es->timing)
 			ExplainPropertyFloat("Network Time", "ms", s->network_ms, 3, es);
 	}

@@ -14,11 +14,19 @@
 #include "foreign/foreign.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
 #include "utils/relcache.h"
 
 #include <cJSON.h>
 
 #define DDBSTREAM_FDW_VERSION "0.2.0"
+
+/*
+ * The byte that stands for U+0000 in a parsed GetRecords page (nul_chars.c):
+ * never part of UTF-8 text, and copied as is by cJSON.
+ */
+#define DDB_NUL_MARK	((char) 0xF8)
 
 /* Smallest and largest sequence-number lengths GetShardIterator accepts. */
 #define DDB_SEQ_MIN_DIGITS 21
@@ -53,6 +61,7 @@ typedef struct DdbStreamOptions
 	int			max_concurrency;	/* shards read at once */
 	int			max_response_bytes; /* the largest response body accepted */
 	char	   *ca_file;		/* CA certificates for https, or NULL */
+	char	   *proxy;			/* proxy URL, or NULL: no proxy at all */
 
 	/* foreign table */
 	char	   *table_name;		/* exactly one of table_name and stream_arn */
@@ -64,6 +73,7 @@ typedef struct DdbStreamOptions
 	int			empty_page_limit;
 	bool		skip_trimmed;	/* on_trimmed 'skip' */
 	char	   *consumer;		/* consumer name, or NULL for a plain read */
+	char	   *nul_replacement;	/* stands for U+0000, or NULL: an error */
 } DdbStreamOptions;
 
 typedef struct DdbCredentials
@@ -94,6 +104,18 @@ typedef enum DdbField
 	DDB_FIELD_COUNT,
 	DDB_FIELD_ATTRIBUTE			/* column option "attribute": one item attribute */
 } DdbField;
+
+/*
+ * One stream record being turned into a row (convert.c, attribute.c): what
+ * an error names, and what U+0000 becomes (nul_chars.c).
+ */
+typedef struct DdbConversion
+{
+	cJSON	   *record;
+	const char *shard_id;
+	const char *nul_replacement;	/* UTF-8; NULL: U+0000 is an error */
+	long		nul_replaced;	/* how many U+0000 were replaced */
+} DdbConversion;
 
 /* How a column of the foreign table maps to a stream field. */
 typedef struct DdbColumnInfo
@@ -183,21 +205,32 @@ typedef struct DdbHttp DdbHttp;
 typedef struct DdbHttpResult
 {
 	long		status;			/* HTTP status, 0 when no response */
-	const char *body;			/* owned by the DdbHttp, valid until next call */
+	char	   *body;			/* owned by the DdbHttp, valid until released */
 	size_t		body_len;
 	const char *error;			/* transport failure, NULL on a response */
 	const char *error_detail;	/* libcurl's detail of it, or NULL */
 	bool		retryable;		/* a failure another attempt may not meet */
 	bool		tls_failure;	/* the peer's certificate was not accepted */
-	bool		too_large;		/* the body passed max_response_bytes */
+	bool		too_large;		/* the body was longer than max_body */
 	int64		declared_length;	/* its Content-Length, or -1 if none */
 	double		elapsed_ms;
 } DdbHttpResult;
+/* How a client connects; the same rules for every request it sends. */
+typedef struct DdbHttpOptions
+{
+	int			connect_timeout_ms;
+	int			request_timeout_ms;
+	const char *ca_file;		/* CA certificates to verify with, or NULL */
+	const char *proxy;			/* proxy URL, or NULL: none, whatever the
+								 * environment says */
+	size_t		max_body;		/* longest response body kept, 0: no limit */
+	bool		sensitive;		/* bodies hold secrets: wipe them */
+} DdbHttpOptions;
 extern void ddb_http_global_init(void);
-extern DdbHttp *ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
-								int max_response_bytes, const char *ca_file);
+extern DdbHttp *ddb_http_create(const DdbHttpOptions *options);
 typedef struct DdbHttpCall DdbHttpCall;
-extern DdbHttpCall *ddb_http_start(DdbHttp *http, const char *url,
+extern DdbHttpCall *ddb_http_start(DdbHttp *http, const char *method,
+								   const char *url,
 								   const char *const *headers, int nheaders,
 								   const char *body, size_t body_len);
 extern void ddb_http_pump(DdbHttp *http);
@@ -221,12 +254,25 @@ extern const char *ddb_field_name(DdbField field);
 extern int	ddb_field_by_name(const char *name);
 extern char *ddb_field_name_list(void);
 extern void ddb_check_column_type(DdbField field, Oid typid, const char *colname);
+extern Datum ddb_field_datum(DdbField field, Oid typid, DdbConversion *cv,
+							 DdbImageFormat format, bool *isnull);
+extern Jsonb *ddb_attribute_jsonb(DdbConversion *cv, cJSON *av);
+extern Datum ddb_jsonb_to_column(Jsonb *jb, Oid typid);
+extern const char *ddb_text_of(DdbConversion *cv, const char *s);
+extern bool ddb_is_number(const char *s);
+extern Numeric ddb_number_from_string(const char *s);
+
+/* in attribute.c */
 extern void ddb_check_attribute_column(DdbColumnInfo *col);
-extern Datum ddb_attribute_datum(const DdbColumnInfo *col, cJSON *record,
+extern Datum ddb_attribute_datum(const DdbColumnInfo *col, DdbConversion *cv,
 								 bool *isnull);
-extern Datum ddb_field_datum(DdbField field, Oid typid, cJSON *record,
-							 const char *shard_id, DdbImageFormat format,
-							 bool *isnull);
+
+/* in nul_chars.c */
+extern int	ddb_mark_nuls(char *body, size_t *len);
+extern const char *ddb_nul_replace(DdbConversion *cv, const char *s);
+
+/* in printable.c */
+extern char *ddb_printable(const char *s, size_t len, int max_chars);
 
 /* in json_check.c */
 extern bool ddb_json_check(const char *body, size_t len, const char **why);
@@ -265,6 +311,8 @@ typedef struct DdbAwsError
 	long		status;			/* HTTP status */
 	const char *type;			/* AWS error type without its prefix */
 	const char *message;		/* AWS's message, or NULL */
+	const char *not_aws;		/* the start of a body that is not an AWS
+								 * error (made printable), else NULL */
 	int			attempts;		/* how many attempts were made */
 } DdbAwsError;
 extern DdbClient *ddb_client_create(const DdbStreamOptions *opts,

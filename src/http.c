@@ -17,6 +17,14 @@
  * Content-Length stops the transfer before the body is read, and a body
  * without one is stopped as soon as it passes the limit.
  *
+ * Transport is set here, the same for every request, and never by the
+ * environment of the database server: libcurl would otherwise send requests
+ * through the proxy that http_proxy, https_proxy or ALL_PROXY name, and
+ * write TLS session keys to the file SSLKEYLOGFILE names.  A request goes
+ * through a proxy only when the client is given one (server option proxy,
+ * superuser only).  Header lines (signatures, tokens) are wiped before they
+ * are freed, and so are the bodies of a client that carries secrets.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -40,7 +48,7 @@ struct DdbHttpCall
 	size_t		len;
 	size_t		cap;
 	bool		out_of_memory;
-	bool		too_large;		/* the body passed http->max_body */
+	bool		too_large;		/* longer than max_body: not kept */
 	int64		content_length; /* as the response declared it, or -1 */
 	bool		added;			/* in the multi handle */
 	bool		done;
@@ -54,27 +62,49 @@ struct DdbHttpCall
 struct DdbHttp
 {
 	CURLM	   *multi;
-	int			connect_timeout_ms;
-	int			request_timeout_ms;
-	size_t		max_body;		/* the largest body kept, in bytes */
-	char	   *ca_file;		/* CA certificates to verify with, or NULL */
+	DdbHttpOptions options;		/* strings copied into cxt */
 	DdbHttpCall *calls;			/* every call made, for reuse and cleanup */
 	MemoryContext cxt;
 	MemoryContextCallback cleanup;
 };
 
+/* The body of an answer that had none. */
+static char empty_body[1];
+
 static DdbHttpCall *get_call(DdbHttp *http);
+static void set_transport(DdbHttp *http, CURL *curl);
+static void set_method(DdbHttpCall *call, const char *method,
+					   const char *body, size_t body_len);
+static bool grow_body(DdbHttpCall *call, size_t need);
+static void wipe_body(DdbHttpCall *call);
 static void free_headers(DdbHttpCall *call);
 static size_t write_body(char *data, size_t size, size_t nmemb, void *arg);
 static size_t read_header(char *data, size_t size, size_t nmemb, void *arg);
 static void harvest(DdbHttp *http);
 static void http_cleanup(void *arg);
 
-/* Called once from _PG_init. */
+/*
+ * Called once from _PG_init.  libcurl opens the file SSLKEYLOGFILE names
+ * when it is initialized, and would log there the keys of every TLS session:
+ * it is hidden from libcurl for that moment.  (A library loaded earlier into
+ * the same process may have initialized libcurl already.)
+ */
 void
 ddb_http_global_init(void)
 {
-	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+	const char *keylog = getenv("SSLKEYLOGFILE");
+	char	   *saved = keylog ? strdup(keylog) : NULL;
+	CURLcode	code;
+
+	if (saved)
+		unsetenv("SSLKEYLOGFILE");
+	code = curl_global_init(CURL_GLOBAL_ALL);
+	if (saved)
+	{
+		setenv("SSLKEYLOGFILE", saved, 1);
+		free(saved);
+	}
+	if (code != CURLE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not initialize libcurl")));
@@ -84,8 +114,7 @@ ddb_http_global_init(void)
  * Create a client whose lifetime is that of CurrentMemoryContext.
  */
 DdbHttp *
-ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
-				int max_response_bytes, const char *ca_file)
+ddb_http_create(const DdbHttpOptions *options)
 {
 	DdbHttp    *http = palloc0(sizeof(DdbHttp));
 
@@ -97,10 +126,11 @@ ddb_http_create(int connect_timeout_ms, int request_timeout_ms,
 	http->cleanup.func = http_cleanup;
 	http->cleanup.arg = http;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &http->cleanup);
-	http->connect_timeout_ms = connect_timeout_ms;
-	http->request_timeout_ms = request_timeout_ms;
-	http->max_body = (size_t) max_response_bytes;
-	http->ca_file = ca_file ? MemoryContextStrdup(CurrentMemoryContext, ca_file) : NULL;
+	http->options = *options;
+	if (options->ca_file)
+		http->options.ca_file = pstrdup(options->ca_file);
+	if (options->proxy)
+		http->options.proxy = pstrdup(options->proxy);
 	http->cxt = CurrentMemoryContext;
 	return http;
 }
@@ -119,6 +149,7 @@ http_cleanup(void *arg)
 			curl_easy_cleanup(call->curl);
 		call->curl = NULL;
 		free_headers(call);
+		wipe_body(call);
 		free(call->buf);
 		call->buf = NULL;
 	}
@@ -151,17 +182,7 @@ get_call(DdbHttp *http)
 		curl_easy_setopt(call->curl, CURLOPT_PRIVATE, call);
 		curl_easy_setopt(call->curl, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(call->curl, CURLOPT_ERRORBUFFER, call->errbuf);
-		curl_easy_setopt(call->curl, CURLOPT_CONNECTTIMEOUT_MS, (long) http->connect_timeout_ms);
-		curl_easy_setopt(call->curl, CURLOPT_TIMEOUT_MS, (long) http->request_timeout_ms);
-		/* a larger Content-Length fails before the body is read */
-		curl_easy_setopt(call->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) http->max_body);
-		curl_easy_setopt(call->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-		curl_easy_setopt(call->curl, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(call->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(call->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(call->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-		if (http->ca_file)
-			curl_easy_setopt(call->curl, CURLOPT_CAINFO, http->ca_file);
+		set_transport(http, call->curl);
 		curl_easy_setopt(call->curl, CURLOPT_USERAGENT, "ddbstream_fdw/" DDBSTREAM_FDW_VERSION);
 		curl_easy_setopt(call->curl, CURLOPT_WRITEFUNCTION, write_body);
 		curl_easy_setopt(call->curl, CURLOPT_WRITEDATA, call);
@@ -179,33 +200,50 @@ get_call(DdbHttp *http)
 	return call;
 }
 
+/*
+ * The transport of every request: timeouts, TLS verification, no redirect,
+ * and a proxy only when the client was given one.  CURLOPT_PROXY "" and
+ * CURLOPT_NOPROXY "*" keep libcurl from the proxy environment variables;
+ * with a proxy, NOPROXY "" keeps no_proxy from exempting any host.
+ */
+static void
+set_transport(DdbHttp *http, CURL *curl)
+{
+	const DdbHttpOptions *o = &http->options;
+
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long) o->connect_timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) o->request_timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_file)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, o->ca_file);
+	curl_easy_setopt(curl, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, o->proxy ? "" : "*");
+	curl_easy_setopt(curl, CURLOPT_NETRC, (long) CURL_NETRC_IGNORED);
+	/* a larger Content-Length fails before the body is read */
+	if (o->max_body > 0)
+		curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) o->max_body);
+}
+
 static size_t
 write_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	DdbHttpCall *call = (DdbHttpCall *) arg;
 	size_t		n = size * nmemb;
+	size_t		max_body = call->http->options.max_body;
 
-	/* a body without Content-Length: stop it once it passes the limit */
-	if (n > call->http->max_body - call->len)
+	if (max_body > 0 && call->len + n > max_body)
 	{
 		call->too_large = true;
 		return 0;				/* makes libcurl fail with CURLE_WRITE_ERROR */
 	}
-	if (call->len + n + 1 > call->cap)
+	if (call->len + n + 1 > call->cap && !grow_body(call, call->len + n + 1))
 	{
-		size_t		newcap = Max(call->cap * 2, call->len + n + 1);
-		char	   *newbuf;
-
-		newcap = Max(newcap, 64 * 1024);
-		newcap = Min(newcap, call->http->max_body + 1);
-		newbuf = realloc(call->buf, newcap);
-		if (newbuf == NULL)
-		{
-			call->out_of_memory = true;
-			return 0;			/* makes libcurl fail with CURLE_WRITE_ERROR */
-		}
-		call->buf = newbuf;
-		call->cap = newcap;
+		call->out_of_memory = true;
+		return 0;
 	}
 	memcpy(call->buf + call->len, data, n);
 	call->len += n;
@@ -232,13 +270,51 @@ read_header(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /*
- * Start a POST of body to url with the given header lines ("Name: value"),
- * and send what can be sent now; the response is received while the caller
- * does other work (ddb_http_pump) or waits for it (ddb_http_finish).
+ * Make room for need bytes.  A client that carries secrets never lets
+ * realloc free a copy of a body unwiped.
+ */
+static bool
+grow_body(DdbHttpCall *call, size_t need)
+{
+	size_t		newcap = Max(Max(call->cap * 2, need), 64 * 1024);
+	char	   *newbuf;
+
+	/* never more than the largest body kept, and its terminating NUL */
+	if (call->http->options.max_body > 0)
+		newcap = Min(newcap, Max(need, call->http->options.max_body + 1));
+	if (!call->http->options.sensitive)
+		newbuf = realloc(call->buf, newcap);
+	else if ((newbuf = malloc(newcap)) != NULL && call->buf)
+	{
+		memcpy(newbuf, call->buf, call->len);
+		explicit_bzero(call->buf, call->cap);
+		free(call->buf);
+	}
+	if (newbuf == NULL)
+		return false;
+	call->buf = newbuf;
+	call->cap = newcap;
+	return true;
+}
+
+/* Wipe the body of a client that carries secrets. */
+static void
+wipe_body(DdbHttpCall *call)
+{
+	if (call->http->options.sensitive && call->buf)
+		explicit_bzero(call->buf, call->cap);
+}
+
+/*
+ * Start a request (method GET, POST or PUT; body only for the last two) to
+ * url with the given header lines ("Name: value"), and send what can be sent
+ * now; the response is received while the caller does other work
+ * (ddb_http_pump) or waits for it (ddb_http_finish).
  */
 DdbHttpCall *
-ddb_http_start(DdbHttp *http, const char *url, const char *const *headers,
-			   int nheaders, const char *body, size_t body_len)
+ddb_http_start(DdbHttp *http, const char *method, const char *url,
+			   const char *const *headers, int nheaders, const char *body,
+			   size_t body_len)
 {
 	DdbHttpCall *call = get_call(http);
 	int			i;
@@ -255,8 +331,7 @@ ddb_http_start(DdbHttp *http, const char *url, const char *const *headers,
 	}
 	curl_easy_setopt(call->curl, CURLOPT_URL, url);
 	curl_easy_setopt(call->curl, CURLOPT_HTTPHEADER, call->headers);
-	curl_easy_setopt(call->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
-	curl_easy_setopt(call->curl, CURLOPT_COPYPOSTFIELDS, body);
+	set_method(call, method, body, body_len);
 	if (curl_multi_add_handle(http->multi, call->curl) != CURLM_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
@@ -264,6 +339,23 @@ ddb_http_start(DdbHttp *http, const char *url, const char *const *headers,
 	call->added = true;
 	ddb_http_pump(http);
 	return call;
+}
+
+/* A handle is reused for the next request: set every part of the method. */
+static void
+set_method(DdbHttpCall *call, const char *method, const char *body,
+		   size_t body_len)
+{
+	if (strcmp(method, "GET") == 0)
+	{
+		curl_easy_setopt(call->curl, CURLOPT_CUSTOMREQUEST, NULL);
+		curl_easy_setopt(call->curl, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	curl_easy_setopt(call->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+	curl_easy_setopt(call->curl, CURLOPT_COPYPOSTFIELDS, body ? body : "");
+	curl_easy_setopt(call->curl, CURLOPT_CUSTOMREQUEST,
+					 strcmp(method, "POST") == 0 ? NULL : method);
 }
 
 /* Move every request along as far as it can go without waiting. */
@@ -311,6 +403,7 @@ ddb_http_finish(DdbHttp *http, DdbHttpCall *call, DdbHttpResult *res)
 				elapsed;
 
 	memset(res, 0, sizeof(*res));
+	res->declared_length = -1;
 	INSTR_TIME_SET_CURRENT(start);
 	ddb_http_pump(http);
 	pgstat_report_wait_start(PG_WAIT_EXTENSION);
@@ -339,6 +432,8 @@ ddb_http_finish(DdbHttp *http, DdbHttpCall *call, DdbHttpResult *res)
 	if (call->too_large || call->code == CURLE_FILESIZE_EXCEEDED)
 	{
 		res->error = "the response is too large";
+		res->error_detail = psprintf("The body is longer than %zu bytes.",
+									 call->http->options.max_body);
 		res->too_large = true;
 		res->declared_length = call->content_length;
 		return;
@@ -364,7 +459,7 @@ ddb_http_finish(DdbHttp *http, DdbHttpCall *call, DdbHttpResult *res)
 		return;
 	}
 	curl_easy_getinfo(call->curl, CURLINFO_RESPONSE_CODE, &res->status);
-	res->body = call->buf ? call->buf : "";
+	res->body = call->buf ? call->buf : empty_body;
 	res->body_len = call->len;
 }
 
@@ -387,6 +482,7 @@ ddb_http_release(DdbHttp *http, DdbHttpCall *call)
 	call->added = false;
 	curl_easy_setopt(call->curl, CURLOPT_HTTPHEADER, NULL);
 	free_headers(call);
+	wipe_body(call);
 	call->len = 0;
 	call->free = true;
 }

@@ -4,13 +4,18 @@
  *		  Option table, validator and the typed options struct of ddbstream_fdw.
  *
  * Every option value is checked here, so a bad value fails at CREATE or
- * ALTER time rather than at the first scan.
+ * ALTER time rather than at the first scan.  The table valid_options says
+ * where each option may appear, the range of each integer option (read by
+ * the validator and by the resolution alike) and which options only a
+ * superuser may set.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <ctype.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "access/reloptions.h"
 #include "catalog/pg_foreign_server.h"
@@ -21,6 +26,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/fd.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -47,46 +53,67 @@
 #define DEFAULT_MAX_CONCURRENCY	4
 #define MAX_CONCURRENCY			64
 
+typedef enum DdbOptionKind
+{
+	OPT_TEXT,					/* checked by its own rule in the validator */
+	OPT_INT						/* digits only, within [min, max] */
+} DdbOptionKind;
+
 typedef struct DdbOption
 {
 	const char *name;
 	Oid			catalog;		/* where the option may appear */
+	DdbOptionKind kind;
+	int			min;			/* OPT_INT: the valid range */
+	int			max;
+	const char *superuser_why;	/* only superusers may set it, because... */
 } DdbOption;
+
+#define SERVER	ForeignServerRelationId
+#define MAPPING	UserMappingRelationId
+#define TABLE	ForeignTableRelationId
+#define COLUMN	AttributeRelationId
+#define MAX_MS	(3600 * 1000)
 
 static const DdbOption valid_options[] = {
 	/* server */
-	{"region", ForeignServerRelationId},
-	{"endpoint", ForeignServerRelationId},
-	{"streams_endpoint", ForeignServerRelationId},
-	{"connect_timeout", ForeignServerRelationId},
-	{"request_timeout", ForeignServerRelationId},
-	{"max_retries", ForeignServerRelationId},
-	{"retry_base_ms", ForeignServerRelationId},
-	{"retry_max_ms", ForeignServerRelationId},
-	{"max_concurrency", ForeignServerRelationId},
-	{"max_response_bytes", ForeignServerRelationId},
-	{"ca_file", ForeignServerRelationId},
-	{"use_ambient_credentials", ForeignServerRelationId},
-	{"credential_source", ForeignServerRelationId},
-	{"profile", ForeignServerRelationId},
+	{"region", SERVER},
+	{"endpoint", SERVER},
+	{"streams_endpoint", SERVER},
+	{"connect_timeout", SERVER, OPT_INT, 1, MAX_MS},
+	{"request_timeout", SERVER, OPT_INT, 1, MAX_MS},
+	{"max_retries", SERVER, OPT_INT, 0, 100},
+	{"retry_base_ms", SERVER, OPT_INT, 1, 600000},
+	{"retry_max_ms", SERVER, OPT_INT, 1, 600000},
+	{"max_concurrency", SERVER, OPT_INT, 1, MAX_CONCURRENCY},
+	{"max_response_bytes", SERVER, OPT_INT, MIN_MAX_RESPONSE_BYTES, MAX_MAX_RESPONSE_BYTES},
+	{"ca_file", SERVER, OPT_TEXT, 0, 0,
+	"Only superusers may make the database server read a file."},
+	{"proxy", SERVER, OPT_TEXT, 0, 0,
+	"Only superusers may choose a proxy: it receives every request of the server, with its signature and any session token."},
+	/* superuser only to set 'true', and then for any change: see below */
+	{"use_ambient_credentials", SERVER},
+	{"credential_source", SERVER},
+	{"profile", SERVER},
 	/* user mapping */
-	{"access_key_id", UserMappingRelationId},
-	{"secret_access_key", UserMappingRelationId},
-	{"session_token", UserMappingRelationId},
+	{"access_key_id", MAPPING},
+	{"secret_access_key", MAPPING},
+	{"session_token", MAPPING},
 	/* foreign table */
-	{"table_name", ForeignTableRelationId},
-	{"stream_arn", ForeignTableRelationId},
-	{"iterator_type", ForeignTableRelationId},
-	{"sequence_number", ForeignTableRelationId},
-	{"page_size", ForeignTableRelationId},
-	{"image_format", ForeignTableRelationId},
-	{"empty_page_limit", ForeignTableRelationId},
-	{"on_trimmed", ForeignTableRelationId},
-	{"consumer", ForeignTableRelationId},
-	{"max_concurrency", ForeignTableRelationId},
+	{"table_name", TABLE},
+	{"stream_arn", TABLE},
+	{"iterator_type", TABLE},
+	{"sequence_number", TABLE},
+	{"page_size", TABLE, OPT_INT, 1, 1000},
+	{"image_format", TABLE},
+	{"empty_page_limit", TABLE, OPT_INT, 1, 1000},
+	{"on_trimmed", TABLE},
+	{"consumer", TABLE},
+	{"max_concurrency", TABLE, OPT_INT, 1, MAX_CONCURRENCY},
+	{"nul_replacement", TABLE},
 	/* column */
-	{"field", AttributeRelationId},
-	{"attribute", AttributeRelationId},
+	{"field", COLUMN},
+	{"attribute", COLUMN},
 	{NULL, InvalidOid}
 };
 
@@ -99,11 +126,17 @@ static const char *const iterator_type_names[] = {
 
 PG_FUNCTION_INFO_V1(ddbstream_fdw_validator);
 
-static bool is_valid_option(const char *name, Oid catalog);
+static const DdbOption *find_option(const char *name, Oid catalog);
 static char *valid_option_list(Oid catalog);
 static void check_region(const char *value);
 static void check_url(const char *option, const char *value);
-static int	check_int(DefElem *def, int min, int max);
+static void check_proxy(const char *value);
+static bool split_authority(const char *authority, size_t len, char **host,
+							char **port);
+static void check_port(const char *option, const char *value, const char *port);
+static void check_ca_file(const char *path);
+static bool parse_strict_int(const char *value, int *result);
+static int	int_option(DefElem *def);
 static void check_access_key_id(const char *value);
 static void check_table_name(const char *value);
 static void check_stream_arn(const char *value);
@@ -135,15 +168,23 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
 		const char *name = def->defname;
+		const DdbOption *opt = find_option(name, catalog);
 
-		if (!is_valid_option(name, catalog))
+		if (opt == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					 errmsg("invalid option \"%s\"", name),
 					 errhint("Valid options in this context are: %s.",
 							 valid_option_list(catalog))));
+		if (opt->superuser_why && !superuser())
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to set option \"%s\"", name),
+					 errdetail("%s", opt->superuser_why)));
 
-		if (strcmp(name, "region") == 0)
+		if (opt->kind == OPT_INT)
+			(void) int_option(def);
+		else if (strcmp(name, "region") == 0)
 		{
 			check_region(defGetString(def));
 			have_region = true;
@@ -152,18 +193,9 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 				 strcmp(name, "streams_endpoint") == 0)
 			check_url(name, defGetString(def));
 		else if (strcmp(name, "ca_file") == 0)
-		{
-			if (!superuser())
-				ereport(ERROR,
-						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						 errmsg("permission denied to set option \"ca_file\""),
-						 errdetail("Only superusers may make the database server read a file.")));
-			if (!is_absolute_path(defGetString(def)))
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-						 errmsg("invalid value for option \"ca_file\": \"%s\"", defGetString(def)),
-						 errhint("Give the absolute path of a PEM file of CA certificates.")));
-		}
+			check_ca_file(defGetString(def));
+		else if (strcmp(name, "proxy") == 0)
+			check_proxy(defGetString(def));
 		else if (strcmp(name, "use_ambient_credentials") == 0)
 			ambient = defGetBoolean(def);
 		else if (strcmp(name, "credential_source") == 0)
@@ -184,18 +216,6 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 						 errmsg("option \"profile\" must not be empty")));
 		}
-		else if (strcmp(name, "connect_timeout") == 0 ||
-				 strcmp(name, "request_timeout") == 0)
-			(void) check_int(def, 1, 3600 * 1000);
-		else if (strcmp(name, "max_retries") == 0)
-			(void) check_int(def, 0, 100);
-		else if (strcmp(name, "max_concurrency") == 0)
-			(void) check_int(def, 1, MAX_CONCURRENCY);
-		else if (strcmp(name, "max_response_bytes") == 0)
-			(void) check_int(def, MIN_MAX_RESPONSE_BYTES, MAX_MAX_RESPONSE_BYTES);
-		else if (strcmp(name, "retry_base_ms") == 0 ||
-				 strcmp(name, "retry_max_ms") == 0)
-			(void) check_int(def, 1, 600000);
 		else if (strcmp(name, "on_trimmed") == 0)
 			(void) parse_on_trimmed(defGetString(def));
 		else if (strcmp(name, "access_key_id") == 0)
@@ -216,10 +236,6 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 			(void) parse_iterator_type(defGetString(def));
 		else if (strcmp(name, "sequence_number") == 0)
 			check_sequence_number(defGetString(def));
-		else if (strcmp(name, "page_size") == 0)
-			(void) check_int(def, 1, 1000);
-		else if (strcmp(name, "empty_page_limit") == 0)
-			(void) check_int(def, 1, 1000);
 		else if (strcmp(name, "image_format") == 0)
 			(void) parse_image_format(defGetString(def));
 		else if (strcmp(name, "consumer") == 0)
@@ -277,15 +293,17 @@ ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-static bool
-is_valid_option(const char *name, Oid catalog)
+/* The option of that name in catalog (any catalog: InvalidOid), or NULL. */
+static const DdbOption *
+find_option(const char *name, Oid catalog)
 {
 	const DdbOption *opt;
 
 	for (opt = valid_options; opt->name; opt++)
-		if (opt->catalog == catalog && strcmp(opt->name, name) == 0)
-			return true;
-	return false;
+		if ((opt->catalog == catalog || catalog == InvalidOid) &&
+			strcmp(opt->name, name) == 0)
+			return opt;
+	return NULL;
 }
 
 static char *
@@ -322,14 +340,17 @@ check_region(const char *value)
 }
 
 /*
- * An endpoint is an http or https URL with a host and nothing that could hide
- * a secret or change the request: no user information, query or fragment.
+ * An endpoint is an http or https URL with a host, an optional port from 1
+ * to 65535, and nothing that could hide a secret or change the request: no
+ * user information, query or fragment.
  */
 static void
 check_url(const char *option, const char *value)
 {
 	const char *rest;
 	const char *host_end;
+	char	   *host;
+	char	   *port;
 
 	if (strncmp(value, "https://", 8) == 0)
 		rest = value + 8;
@@ -342,41 +363,168 @@ check_url(const char *option, const char *value)
 				 errhint("The endpoint must be an http:// or https:// URL, such as \"https://dynamodb.us-east-1.amazonaws.com\".")));
 
 	host_end = rest + strcspn(rest, "/");
-	if (host_end == rest || strpbrk(value, "?#@ ") != NULL)
+	if (host_end == rest || strpbrk(value, "?#@ ") != NULL ||
+		!split_authority(rest, host_end - rest, &host, &port))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid value for option \"%s\": \"%s\"", option, value),
 				 errhint("The endpoint must name a host and may not contain user information, a query or a fragment.")));
+	check_port(option, value, port);
 
-	if (strncmp(value, "http://", 7) == 0)
-	{
-		char	   *host = pnstrdup(rest, host_end - rest);
-		char	   *colon = host[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
-
-		if (host[0] == '[' && colon)
-			*++colon = '\0';	/* [::1]:8000 -> [::1] */
-		else if (colon)
-			*colon = '\0';
-		if (pg_strcasecmp(host, "localhost") != 0 &&
-			strncmp(host, "127.", 4) != 0 && strcmp(host, "[::1]") != 0)
-			ereport(WARNING,
-					(errmsg("option \"%s\" sends requests to \"%s\" without TLS", option, host),
-					 errdetail("Signed requests, the stream's records and any session token travel in clear text."),
-					 errhint("Use an https:// URL, unless the host is a local emulator.")));
-	}
+	if (strncmp(value, "http://", 7) == 0 &&
+		pg_strcasecmp(host, "localhost") != 0 &&
+		strncmp(host, "127.", 4) != 0 && strcmp(host, "[::1]") != 0)
+		ereport(WARNING,
+				(errmsg("option \"%s\" sends requests to \"%s\" without TLS", option, host),
+				 errdetail("Signed requests, the stream's records and any session token travel in clear text."),
+				 errhint("Use an https:// URL, unless the host is a local emulator.")));
 }
 
-static int
-check_int(DefElem *def, int min, int max)
+/*
+ * A proxy is http://, https://, socks5:// or socks5h:// with a host and an
+ * optional port, nothing else: no user information (server options are
+ * readable by every user), path, query or fragment.
+ */
+static void
+check_proxy(const char *value)
 {
-	int			result;
-	const char *value = defGetString(def);
+	static const char *const schemes[] = {"http://", "https://", "socks5://", "socks5h://"};
+	const char *rest = NULL;
+	size_t		len;
+	char	   *host;
+	char	   *port;
+	int			i;
 
-	if (!parse_int(value, &result, 0, NULL) || result < min || result > max)
+	for (i = 0; i < lengthof(schemes) && rest == NULL; i++)
+		if (pg_strncasecmp(value, schemes[i], strlen(schemes[i])) == 0)
+			rest = value + strlen(schemes[i]);
+	len = rest ? strcspn(rest, "/") : 0;
+	if (rest == NULL || len == 0 || strpbrk(value, "?#@ ") != NULL ||
+		(rest[len] != '\0' && strcmp(rest + len, "/") != 0) ||
+		!split_authority(rest, len, &host, &port))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"proxy\": \"%s\"", value),
+				 errhint("The proxy must be an http://, https://, socks5:// or socks5h:// URL with a host and an optional port, such as \"http://proxy.example.com:3128\", without user information or path.")));
+	check_port("proxy", value, port);
+}
+
+/*
+ * Split an authority ("host", "host:port", "[::1]:port") into its host and
+ * port (NULL when none).  False when it is malformed.
+ */
+static bool
+split_authority(const char *authority, size_t len, char **host, char **port)
+{
+	char	   *a = pnstrdup(authority, len);
+	char	   *colon;
+
+	if (a[0] == '[')
+	{
+		char	   *close = strchr(a, ']');
+
+		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+			return false;
+		colon = close[1] == ':' ? close + 1 : NULL;
+	}
+	else
+		colon = strchr(a, ':');
+	*port = NULL;
+	if (colon)
+	{
+		*colon = '\0';
+		*port = colon + 1;
+	}
+	*host = a;
+	return a[0] != '\0';
+}
+
+static void
+check_port(const char *option, const char *value, const char *port)
+{
+	int			n;
+
+	if (port && (!parse_strict_int(port, &n) || n < 1 || n > 65535))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", option, value),
+				 errhint("A port is a number from 1 to 65535.")));
+}
+
+/*
+ * The CA certificates must be a regular file the database server can read,
+ * now: a path that is wrong fails the ALTER, not every scan.  Only a
+ * superuser gets here (see valid_options), so this tells no one else
+ * whether a file exists.
+ */
+static void
+check_ca_file(const char *path)
+{
+	struct stat st;
+	int			fd;
+
+	if (!is_absolute_path(path))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"ca_file\": \"%s\"", path),
+				 errhint("Give the absolute path of a PEM file of CA certificates.")));
+	if (stat(path, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not access file \"%s\" of option \"ca_file\": %m", path)));
+	if (!S_ISREG(st.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"ca_file\": \"%s\" is not a regular file", path),
+				 errhint("Give the absolute path of a PEM file of CA certificates.")));
+	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" of option \"ca_file\" for reading: %m", path),
+				 errhint("The database server's operating system user must be able to read it.")));
+	CloseTransientFile(fd);
+}
+
+/*
+ * The one integer parser of the options: decimal digits only, so that
+ * '1.5', ' 5', '5 ', '+5', '0x10' and '5ms' are refused rather than
+ * rounded, trimmed or read as hex or units (as parse_int would).
+ */
+static bool
+parse_strict_int(const char *value, int *result)
+{
+	int64		n = 0;
+	const char *p;
+
+	if (*value == '\0')
+		return false;
+	for (p = value; *p; p++)
+	{
+		if (!isdigit((unsigned char) *p))
+			return false;
+		n = n * 10 + (*p - '0');
+		if (n > PG_INT32_MAX)
+			return false;
+	}
+	*result = (int) n;
+	return true;
+}
+
+/* An integer option's value, checked against its range in valid_options. */
+static int
+int_option(DefElem *def)
+{
+	const DdbOption *opt = find_option(def->defname, InvalidOid);
+	const char *value = defGetString(def);
+	int			result;
+
+	Assert(opt && opt->kind == OPT_INT);
+	if (!parse_strict_int(value, &result) || result < opt->min || result > opt->max)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, value),
-				 errhint("Valid values are integers from %d to %d.", min, max)));
+				 errhint("Valid values are integers from %d to %d.", opt->min, opt->max)));
 	return result;
 }
 
@@ -641,22 +789,23 @@ resolve_options(ForeignServer *server, List *table_options,
 		else if (strcmp(name, "streams_endpoint") == 0)
 			opts->streams_endpoint = defGetString(def);
 		else if (strcmp(name, "connect_timeout") == 0)
-			opts->connect_timeout_ms = check_int(def, 1, 3600 * 1000);
+			opts->connect_timeout_ms = int_option(def);
 		else if (strcmp(name, "request_timeout") == 0)
-			opts->request_timeout_ms = check_int(def, 1, 3600 * 1000);
+			opts->request_timeout_ms = int_option(def);
 		else if (strcmp(name, "max_retries") == 0)
-			opts->max_retries = check_int(def, 0, 100);
+			opts->max_retries = int_option(def);
 		else if (strcmp(name, "max_concurrency") == 0)
-			opts->max_concurrency = check_int(def, 1, MAX_CONCURRENCY);
+			opts->max_concurrency = int_option(def);
 		else if (strcmp(name, "max_response_bytes") == 0)
-			opts->max_response_bytes = check_int(def, MIN_MAX_RESPONSE_BYTES,
-												 MAX_MAX_RESPONSE_BYTES);
+			opts->max_response_bytes = int_option(def);
 		else if (strcmp(name, "ca_file") == 0)
 			opts->ca_file = defGetString(def);
+		else if (strcmp(name, "proxy") == 0)
+			opts->proxy = defGetString(def);
 		else if (strcmp(name, "retry_base_ms") == 0)
-			opts->retry_base_ms = check_int(def, 1, 600000);
+			opts->retry_base_ms = int_option(def);
 		else if (strcmp(name, "retry_max_ms") == 0)
-			opts->retry_max_ms = check_int(def, 1, 600000);
+			opts->retry_max_ms = int_option(def);
 		else if (strcmp(name, "on_trimmed") == 0)
 			opts->skip_trimmed = parse_on_trimmed(defGetString(def));
 		else if (strcmp(name, "table_name") == 0)
@@ -668,13 +817,15 @@ resolve_options(ForeignServer *server, List *table_options,
 		else if (strcmp(name, "sequence_number") == 0)
 			opts->sequence_number = defGetString(def);
 		else if (strcmp(name, "page_size") == 0)
-			opts->page_size = check_int(def, 1, 1000);
+			opts->page_size = int_option(def);
 		else if (strcmp(name, "empty_page_limit") == 0)
-			opts->empty_page_limit = check_int(def, 1, 1000);
+			opts->empty_page_limit = int_option(def);
 		else if (strcmp(name, "image_format") == 0)
 			opts->image_format = parse_image_format(defGetString(def));
 		else if (strcmp(name, "consumer") == 0)
 			opts->consumer = defGetString(def);
+		else if (strcmp(name, "nul_replacement") == 0)
+			opts->nul_replacement = defGetString(def);
 	}
 
 	/* A server created before the validator existed could lack a region. */

@@ -352,6 +352,8 @@ sigv4_string_to_sign(const SigV4Request *req, char *out, size_t outlen)
 		credential_scope(req, scope, sizeof(scope)) != 0)
 		return -1;
 	sigv4_sha256_hex((const unsigned char *) canonical, strlen(canonical), hash);
+	/* the canonical request lists the signed headers, any session token too */
+	OPENSSL_cleanse(canonical, sizeof(canonical));
 	n = snprintf(out, outlen, SIGV4_ALGORITHM "\n%s\n%s\n%s", req->amz_date, scope, hash);
 	return (n < 0 || (size_t) n >= outlen) ? -1 : 0;
 }
@@ -406,5 +408,6 @@ sigv4_authorization(const SigV4Request *req, char *out, size_t outlen)
 	put_signed_headers(&b, sorted, req->nheaders);
 	buf_puts(&b, ", Signature=");
 	buf_puts(&b, signature);
+	OPENSSL_cleanse(signature, sizeof(signature));
 	return b.overflow ? -1 : 0;
 }

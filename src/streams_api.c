@@ -18,6 +18,7 @@
 #include "common/hashfn.h"
 #include "common/pg_prng.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
 #include "utils/hsearch.h"
@@ -29,6 +30,7 @@
 #include "sigv4.h"
 
 #define DESCRIBE_STREAM_PAGE	100 /* the most DescribeStream returns */
+#define NOT_AWS_QUOTE_CHARS		200 /* how much of a non-AWS answer to quote */
 
 typedef enum DdbApi
 {
@@ -59,6 +61,7 @@ struct DdbClient
 
 static void parse_endpoint(const char *url, DdbEndpoint *endpoint);
 #define DDB_REQUEST_5XX_AT_ONCE	0x01
+#define DDB_REQUEST_MARK_NULS	0x02	/* U+0000 may be in the answer */
 
 static cJSON *ddb_request(DdbClient *client, DdbApi api, const char *op,
 						  cJSON *body, DdbAwsError *aws_error, int flags);
@@ -69,7 +72,7 @@ static cJSON *request_finish(DdbClient *client, DdbPending *p,
 static void pending_free(DdbPending *p);
 
 static void parse_aws_error(long status, const char *body, size_t len,
-							DdbAwsError *err);
+							bool strict_json, DdbAwsError *err);
 static void raise_invalid_response(DdbApi api, const char *op,
 								   const char *what);
 static void raise_too_large(DdbApi api, const char *op, int limit,
@@ -82,17 +85,26 @@ static TokenSet *token_set_create(void);
 static bool token_set_add(TokenSet *set, const char *token);
 static void token_set_free(TokenSet *set);
 static const char *without_signed_text(const char *message);
+static const char *clipped(const char *text, int max);
+
+/* The most of an AWS error's message and type kept for the error report. */
+#define AWS_MESSAGE_CHARS	1000
+#define AWS_TYPE_CHARS		200
 
 DdbClient *
 ddb_client_create(const DdbStreamOptions *opts, const DdbCredentials *creds,
 				  DdbScanStats *stats)
 {
 	DdbClient  *client = palloc0(sizeof(DdbClient));
+	DdbHttpOptions http = {0};
 
 	client->cxt = CurrentMemoryContext;
-	client->http = ddb_http_create(opts->connect_timeout_ms,
-								   opts->request_timeout_ms,
-								   opts->max_response_bytes, opts->ca_file);
+	http.connect_timeout_ms = opts->connect_timeout_ms;
+	http.request_timeout_ms = opts->request_timeout_ms;
+	http.ca_file = opts->ca_file;
+	http.proxy = opts->proxy;
+	http.max_body = (size_t) opts->max_response_bytes;
+	client->http = ddb_http_create(&http);
 	parse_endpoint(opts->endpoint, &client->endpoints[DDB_API_DYNAMODB]);
 	parse_endpoint(opts->streams_endpoint, &client->endpoints[DDB_API_STREAMS]);
 	client->region = opts->region;
@@ -177,7 +189,7 @@ typedef struct DdbFailure
 } DdbFailure;
 
 static DdbAttempt judge_response(DdbClient *client, const DdbHttpResult *res,
-								 const char *not_json, cJSON **json,
+								 const char *not_json, int flags, cJSON **json,
 								 DdbFailure *failure);
 
 /* A request in flight, with what it takes to send it again. */
@@ -255,7 +267,7 @@ send_attempt(DdbClient *client, DdbPending *p)
 			psprintf("X-Amz-Security-Token: %s", client->creds.session_token);
 	lines[nlines++] = "Expect:";
 
-	p->call = ddb_http_start(client->http, endpoint->url, lines, nlines,
+	p->call = ddb_http_start(client->http, "POST", endpoint->url, lines, nlines,
 							 p->payload, p->payload_len);
 	/* libcurl has its own copy, wiped when the call is released */
 	explicit_bzero(authorization, sizeof(authorization));
@@ -282,7 +294,7 @@ receive_attempt(DdbClient *client, DdbPending *p, cJSON **json,
 		(void) ddb_json_check(res.body, res.body_len, &not_json);
 	if (p->on_body && res.error == NULL && res.status == 200 && not_json == NULL)
 		p->on_body(p->on_body_arg, res.body, res.body_len);
-	outcome = judge_response(client, &res, not_json, json, failure);
+	outcome = judge_response(client, &res, not_json, p->flags, json, failure);
 	ddb_http_release(client->http, p->call);
 	p->call = NULL;
 	return outcome;
@@ -290,10 +302,11 @@ receive_attempt(DdbClient *client, DdbPending *p, cJSON **json,
 
 static DdbAttempt
 judge_response(DdbClient *client, const DdbHttpResult *res_in,
-			   const char *not_json, cJSON **json, DdbFailure *failure)
+			   const char *not_json, int flags, cJSON **json,
+			   DdbFailure *failure)
 {
 	DdbHttpResult res = *res_in;
-	const char *nul;
+	int			nuls;
 
 	client->stats->network_ms += res.elapsed_ms;
 	client->stats->bytes_received += res.body_len;
@@ -313,8 +326,8 @@ judge_response(DdbClient *client, const DdbHttpResult *res_in,
 	}
 	if (res.status != 200)
 	{
-		/* a body that is not strict JSON is named by its status alone */
-		parse_aws_error(res.status, res.body, not_json ? 0 : res.body_len,
+		/* a body that is not strict JSON is named by its status, and quoted */
+		parse_aws_error(res.status, res.body, res.body_len, not_json == NULL,
 						&failure->aws);
 		failure->retryable = is_retryable_aws_error(&failure->aws);
 		return DDB_ATTEMPT_AWS_ERROR;
@@ -328,20 +341,20 @@ judge_response(DdbClient *client, const DdbHttpResult *res_in,
 	}
 
 	/*
-	 * cJSON turns \u0000 into a NUL that would silently cut a string short;
-	 * PostgreSQL text cannot hold it anyway.  Refuse such a response.
+	 * cJSON turns \u0000 into a NUL that would silently cut a string short.
+	 * Records may hold U+0000: it is marked, and dealt with per string when
+	 * rows are made (nul_chars.c).  No other answer has a reason to.
 	 */
-	for (nul = res.body; (nul = memmem(nul, res.body + res.body_len - nul, "\\u0000", 6)) != NULL; nul += 6)
+	nuls = ddb_mark_nuls(res.body, &res.body_len);
+	if (nuls < 0)
 	{
-		const char *p = nul;
-
-		while (p > res.body && p[-1] == '\\')
-			p--;
-		if ((nul - p) % 2 == 0)
-		{
-			failure->what = "A string contains \\u0000, which PostgreSQL cannot store.";
-			return DDB_ATTEMPT_INVALID;
-		}
+		failure->what = "The body is not valid UTF-8.";
+		return DDB_ATTEMPT_INVALID;
+	}
+	if (nuls > 0 && !(flags & DDB_REQUEST_MARK_NULS))
+	{
+		failure->what = "A string contains \\u0000, which PostgreSQL cannot store.";
+		return DDB_ATTEMPT_INVALID;
 	}
 
 	*json = cJSON_ParseWithLength(res.body, res.body_len);
@@ -499,30 +512,52 @@ pending_free(DdbPending *p)
 
 /*
  * Read an AWS error response: {"__type": "prefix#Name", "message": "..."}
- * (some services say "Message").  Anything else is named by its HTTP status.
+ * (some services say "Message").  Anything else is named by its HTTP status,
+ * and the start of its body kept to quote.
  */
 static void
-parse_aws_error(long status, const char *body, size_t len, DdbAwsError *err)
+parse_aws_error(long status, const char *body, size_t len, bool strict_json,
+				DdbAwsError *err)
 {
-	cJSON	   *json = cJSON_ParseWithLength(body, len);
+	/* a body that is not strict JSON is no AWS error: only quoted */
+	cJSON	   *json = strict_json ? cJSON_ParseWithLength(body, len) : NULL;
 	const char *type = json ? json_string(json, "__type") : NULL;
 	const char *hash;
 
 	err->status = status;
 	err->message = NULL;
-	if (json)
-	{
-		err->message = json_string(json, "message");
-		if (err->message == NULL)
-			err->message = json_string(json, "Message");
-	}
-	if (err->message)
-		err->message = without_signed_text(err->message);
+	err->not_aws = NULL;
 	if (type == NULL)
-		type = psprintf("HTTP %ld", status);
-	else if ((hash = strrchr(type, '#')) != NULL)
+	{
+		/* an HTML error page, a proxy's answer: quote its start */
+		err->type = psprintf("HTTP %ld", status);
+		err->not_aws = without_signed_text(ddb_printable(body, len, NOT_AWS_QUOTE_CHARS));
+		return;
+	}
+	err->message = json_string(json, "message");
+	if (err->message == NULL)
+		err->message = json_string(json, "Message");
+	if (err->message)
+		err->message = clipped(without_signed_text(err->message), AWS_MESSAGE_CHARS);
+	if ((hash = strrchr(type, '#')) != NULL)
 		type = hash + 1;
-	err->type = type;
+	err->type = clipped(type, AWS_TYPE_CHARS);
+}
+
+/*
+ * An endpoint's text cut to at most "max" bytes (on a character boundary),
+ * so that a hostile message of megabytes does not fill errors and the log.
+ */
+static const char *
+clipped(const char *text, int max)
+{
+	int			len = strlen(text);
+	int			keep;
+
+	if (len <= max)
+		return text;
+	keep = pg_mbcliplen(text, len, max);
+	return psprintf("%.*s... (%d bytes in all)", keep, text, len);
 }
 
 /*
@@ -586,6 +621,10 @@ ddb_raise_aws_error(const char *api, const char *op, const DdbAwsError *err,
 		hint = "The records at this position are older than the stream's 24-hour retention.";
 	else if (strcmp(type, "ExpiredIteratorException") == 0)
 		hint = "Shard iterators expire 15 minutes after they are issued.";
+	else if (err->not_aws)
+		hint = strcmp(api, "DynamoDB") == 0 ?
+			"Check the server option \"endpoint\": it must be the URL of the DynamoDB API, such as \"https://dynamodb.us-east-1.amazonaws.com\"." :
+			"Check the server options \"streams_endpoint\" and \"endpoint\": the DynamoDB Streams API is served at streams_endpoint, which defaults to endpoint.";
 	else if (attempts > 1)
 		hint = "Raise the server's max_retries or retry_max_ms to wait longer.";
 
@@ -595,6 +634,10 @@ ddb_raise_aws_error(const char *api, const char *op, const DdbAwsError *err,
 			 errmsg("%s %s failed after %d attempts: %s", api, op, attempts, type) :
 			 errmsg("%s %s failed: %s", api, op, type),
 			 err->message ? errdetail_internal("%s", err->message) : 0,
+			 err->not_aws ?
+			 (err->not_aws[0] ?
+			  errdetail("The answer is not an AWS error. It begins: %s", err->not_aws) :
+			  errdetail("The answer is not an AWS error, and has no body.")) : 0,
 			 hint ? errhint("%s", hint) : 0));
 }
 
@@ -968,6 +1011,7 @@ ddb_get_shard_iterator_finish(DdbClient *client, DdbPending *p,
 		MemoryContextSwitchTo(old);
 		aws_error->type = pstrdup(aws_error->type);
 		aws_error->message = aws_error->message ? pstrdup(aws_error->message) : NULL;
+		aws_error->not_aws = aws_error->not_aws ? pstrdup(aws_error->not_aws) : NULL;
 		MemoryContextDelete(cxt);
 		return NULL;
 	}
@@ -1010,7 +1054,8 @@ ddb_get_records_start(DdbClient *client, const char *iterator, int limit)
 	cJSON_AddStringToObject(body, "ShardIterator", iterator);
 	cJSON_AddNumberToObject(body, "Limit", limit);
 	client->stats->requests_get_records++;
-	p = request_start(client, DDB_API_STREAMS, "GetRecords", body, 0);
+	p = request_start(client, DDB_API_STREAMS, "GetRecords", body,
+					  DDB_REQUEST_MARK_NULS);
 	p->limit = limit;
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);

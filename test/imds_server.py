@@ -7,7 +7,10 @@ PUT /latest/api/token (with X-aws-ec2-metadata-token-ttl-seconds) returns a
 session token; GET /latest/meta-data/iam/security-credentials/ returns the
 role's name and GET .../<role> its keys, valid for an hour, and both refuse
 a request without that token (401), as an IMDSv2-only instance does.
-GET /stats reports how many of each request were served; /reset zeroes them.
+GET /stats reports how many of each request were served; /reset zeroes them
+and answers normally again.  GET /hang makes every later request (but
+/stats, /reset and /hang) wait 30 s without an answer, as an instance
+metadata service behind a black-holed route would.
 Standard library only; listens on 127.0.0.1.
 """
 import argparse
@@ -15,6 +18,7 @@ import datetime
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler
 
 from loopback_server import serve
@@ -23,6 +27,8 @@ ROLE = "ddbstream-test-role"
 TOKEN = "imds-session-token-1"
 LOCK = threading.Lock()
 STATS = {"token": 0, "role": 0, "keys": 0, "refused": 0}
+MODE = {"hang": False}
+HANG_SECONDS = 30
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -43,7 +49,18 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             STATS[what] += 1
 
+    def hang(self):
+        """In hang mode, keep the request waiting without an answer."""
+        with LOCK:
+            hanging = MODE["hang"]
+        if hanging:
+            time.sleep(HANG_SECONDS)
+            self.close_connection = True
+        return hanging
+
     def do_PUT(self):
+        if self.hang():
+            return
         if self.path == "/latest/api/token" and \
                 self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
             self.count("token")
@@ -58,7 +75,14 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 for k in STATS:
                     STATS[k] = 0
+                MODE["hang"] = False
             return self.reply(200, "{}", "application/json")
+        if self.path == "/hang":
+            with LOCK:
+                MODE["hang"] = True
+            return self.reply(200, "{}", "application/json")
+        if self.hang():
+            return
         if self.headers.get("X-aws-ec2-metadata-token") != TOKEN:
             self.count("refused")
             return self.reply(401, "Unauthorized")

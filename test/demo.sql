@@ -49,6 +49,7 @@ CREATE FOREIGN TABLE phones_feed (event_name text, keys jsonb, new_image jsonb)
   SERVER ddb OPTIONS (table_name 'Phones', consumer 'mirror');
 CREATE TABLE phones (key jsonb PRIMARY KEY, item jsonb NOT NULL);
 CREATE PROCEDURE sync_phones() LANGUAGE sql AS $$
+  SELECT pg_advisory_xact_lock(hashtext('sync_phones'));   -- one run at a time
   WITH changes AS MATERIALIZED (
     SELECT keys, event_name, new_image, row_number() OVER () AS n FROM phones_feed
   ), latest AS (

@@ -201,6 +201,26 @@ SELECT id FROM parcel_sink ORDER BY id;
 DROP PROCEDURE drain();
 DROP TABLE parcel_sink;
 
+-- Statements whose results PostgreSQL stores before returning them read
+-- the consumer as any other.
+\! test/load_items.py Parcels 6 --start 7300 --view NEW_IMAGE
+CREATE TABLE parcel_sink (id text);
+INSERT INTO parcel_sink SELECT keys ->> 'id' FROM parcels_feed LIMIT 2 RETURNING id;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM parcels_feed LIMIT 1;
+WITH moved AS (INSERT INTO parcel_sink SELECT keys ->> 'id' FROM parcels_feed LIMIT 1 RETURNING id)
+SELECT id FROM moved;
+DO $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN INSERT INTO parcel_sink SELECT keys ->> 'id' FROM parcels_feed RETURNING id LOOP
+    RAISE NOTICE 'copied %', r.id;
+  END LOOP;
+END
+$$;
+SELECT count(*) AS copied, count(DISTINCT id) AS distinct_copied FROM parcel_sink;
+DROP TABLE parcel_sink;
+
 -- A PL/pgSQL loop over the consumer cannot read it again inside the loop.
 \! test/load_items.py Parcels 1 --start 6000 --view NEW_IMAGE
 DO $$

@@ -351,8 +351,13 @@ check_not_auto_held(DdbConsumer *c)
 {
 	Portal		portal = ActivePortal;
 
-	if (portal == NULL || portal->holdStore == NULL ||
-		(portal->cursorOptions & CURSOR_OPT_HOLD))
+	/*
+	 * A SELECT's portal gets a store only when it is held at COMMIT (other
+	 * strategies, such as INSERT ... RETURNING or EXPLAIN ANALYZE, fill one
+	 * while they run).
+	 */
+	if (portal == NULL || portal->strategy != PORTAL_ONE_SELECT ||
+		portal->holdStore == NULL || (portal->cursorOptions & CURSOR_OPT_HOLD))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),

@@ -95,6 +95,35 @@ SELECT 1 AS backend_alive;
 CREATE FOREIGN TABLE twice (seq numeric) SERVER hostile OPTIONS (table_name 'Twice');
 SELECT * FROM twice;                                                          -- ERROR
 
+-- A page of more shards than asked for, and a listing whose every page
+-- brings a new token: stopped at 200,000 shards, before the backend grows
+-- without bound.
+CREATE FOREIGN TABLE wide (seq numeric) SERVER hostile OPTIONS (table_name 'Wide');
+SELECT * FROM wide;                                                           -- ERROR
+CREATE FOREIGN TABLE fresh_tokens (seq numeric)
+  SERVER hostile OPTIONS (table_name 'FreshTokens');
+SELECT * FROM fresh_tokens;                                                   -- ERROR
+
+-- ===================================================================
+-- pages that go backwards, out of range, or nowhere
+-- ===================================================================
+-- 5, 3, 3: a scan would return a record twice (a consumer too).
+CREATE FOREIGN TABLE backwards (event_id text, seq numeric)
+  SERVER hostile OPTIONS (table_name 'Backwards');
+SELECT * FROM backwards;                                                      -- ERROR
+CREATE FOREIGN TABLE backwards_feed (event_id text, seq numeric)
+  SERVER hostile OPTIONS (table_name 'Backwards', consumer 'backwards');
+SELECT * FROM backwards_feed;                                                 -- ERROR
+SELECT count(*) AS positions FROM ddbstream_fdw.checkpoints WHERE consumer = 'backwards';
+-- A record numbered past its closed shard's end.
+CREATE FOREIGN TABLE out_of_range (seq numeric)
+  SERVER hostile OPTIONS (table_name 'OutOfRange');
+SELECT * FROM out_of_range;                                                   -- ERROR
+-- A closed shard that answers empty pages forever: 1,000 in a row end it.
+CREATE FOREIGN TABLE closed_empty (seq numeric)
+  SERVER hostile OPTIONS (table_name 'ClosedEmpty');
+SELECT * FROM closed_empty;                                                   -- ERROR
+
 -- ===================================================================
 -- bounded memory: bodies of 200 MB, and one costly to parse
 -- ===================================================================
@@ -123,6 +152,37 @@ SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000) AS huge_ms \g
 SELECT :hwm_after - :rss_before < 100 * 1024 AS peak_grew_less_than_100_mb;
 \set _ `test/measure note "200 MB bodies (declared, then streamed) and 15 MB of 7.8 million values: all three failed in :huge_ms ms together; backend peak RSS :hwm_after kB (:rss_before kB before)"`
 SELECT 1 AS backend_alive;
+
+-- 16 shards read at once, each answering a valid 12 MB page (under
+-- max_response_bytes): the bodies of the requests in flight together are
+-- held to 128 MB, so the scan either gets its pages in turn or fails, and
+-- the backend stays small either way.
+\c
+SELECT pg_backend_pid() AS pid \gset
+\set rss_before `test/measure mem :pid VmRSS`
+CREATE SERVER hostile16 FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint :'hostile_endpoint', max_concurrency '16');
+CREATE USER MAPPING FOR CURRENT_USER SERVER hostile16
+  OPTIONS (access_key_id 'hostilekey', secret_access_key 'hostilesecret');
+CREATE FOREIGN TABLE budget (seq numeric) SERVER hostile16 OPTIONS (table_name 'Budget');
+CREATE FUNCTION try_scan(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  n bigint;
+BEGIN
+  EXECUTE query INTO n;
+  RETURN format('returned %s rows', n);
+EXCEPTION WHEN OTHERS THEN
+  RETURN format('failed: %s', replace(SQLERRM, '"', ''));
+END
+$$;
+SELECT try_scan('SELECT count(*) FROM budget') AS outcome \gset
+\set hwm_after `test/measure mem :pid VmHWM`
+SELECT :hwm_after - :rss_before < 400 * 1024 AS peak_grew_less_than_400_mb;
+\set _ `test/measure note "16 shards of 12 MB pages at once: :outcome; backend peak RSS :hwm_after kB (:rss_before kB before)"`
+DROP FUNCTION try_scan(text);
+SET client_min_messages = warning;
+DROP SERVER hostile16 CASCADE;
+RESET client_min_messages;
 
 -- max_response_bytes: an integer from 1024 to 1073741824 (1 GB).
 ALTER SERVER hostile OPTIONS (ADD max_response_bytes '1023');                 -- ERROR

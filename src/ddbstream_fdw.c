@@ -44,6 +44,9 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
+/* Empty pages in a row after which a closed shard's answers are invalid. */
+#define CLOSED_SHARD_EMPTY_PAGES	1000
+
 /* Fresh iterators that may expire in a row before the scan gives up. */
 #define MAX_EXPIRED_IN_A_ROW	3
 
@@ -192,6 +195,7 @@ static bool page_ends_shard(DdbScanState *st, DdbSlot *slot, bool has_records,
 							const char *last_seq, double last_created,
 							bool has_next, int empty_pages, bool *exhausted);
 static void read_ahead(void *arg, const char *body, size_t len);
+static void check_page(DdbSlot *slot, cJSON *records);
 static const char *record_seq(cJSON *record);
 static void conversion_error_context(void *arg);
 static void *cjson_palloc(size_t size);
@@ -746,6 +750,7 @@ fetch_next_page(DdbScanState *st)
 		nrecords = cJSON_GetArraySize(records);
 		st->stats.records += nrecords;
 		slot->empty_pages = (nrecords == 0) ? slot->empty_pages + 1 : 0;
+		check_page(slot, records);
 
 		pfree(slot->iterator);
 		slot->iterator = NULL;
@@ -1193,6 +1198,44 @@ read_ahead(void *arg, const char *body, size_t len)
 		ra->iterator = peek.next_iterator;
 		ra->pending = ddb_get_records_start(st->client, peek.next_iterator,
 											st->opts.page_size);
+	}
+}
+
+/*
+ * A page must make progress: within a shard, sequence numbers increase from
+ * record to record and from page to page, and never pass a closed shard's
+ * end; and a closed shard cannot answer empty pages forever.  An endpoint
+ * that breaks this would have a scan return a record twice (a consumer
+ * too), or never end.
+ */
+static void
+check_page(DdbSlot *slot, cJSON *records)
+{
+	DdbShard   *shard = slot->task->shard;
+	const char *prev = slot->last_seq;
+	cJSON	   *record;
+
+	if (shard->ending_seq && slot->empty_pages > CLOSED_SHARD_EMPTY_PAGES)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_REPLY_HANDLE),
+				 errmsg("DynamoDB Streams GetRecords returned an invalid response"),
+				 errdetail("Closed shard \"%s\" answered %d empty pages in a row.",
+						   ddb_printable(shard->shard_id, strlen(shard->shard_id), 200),
+						   slot->empty_pages)));
+	cJSON_ArrayForEach(record, records)
+	{
+		const char *seq = record_seq(record);
+
+		if ((prev && ddb_seq_cmp(seq, prev) <= 0) ||
+			(shard->ending_seq && ddb_seq_cmp(seq, shard->ending_seq) > 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_REPLY_HANDLE),
+					 errmsg("DynamoDB Streams GetRecords returned an invalid response"),
+					 errdetail("Sequence number %s in shard \"%s\" does not follow %s before the shard's end.",
+							   seq,
+							   ddb_printable(shard->shard_id, strlen(shard->shard_id), 200),
+							   prev ? prev : "the shard's start")));
+		prev = seq;
 	}
 }
 

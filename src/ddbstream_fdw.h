@@ -224,6 +224,8 @@ typedef struct DdbHttpOptions
 	const char *proxy;			/* proxy URL, or NULL: none, whatever the
 								 * environment says */
 	size_t		max_body;		/* longest response body kept, 0: no limit */
+	size_t		max_held;		/* all bodies of requests in flight together,
+								 * 0: no limit */
 	bool		sensitive;		/* bodies hold secrets: wipe them */
 } DdbHttpOptions;
 extern void ddb_http_global_init(void);

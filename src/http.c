@@ -49,6 +49,7 @@ struct DdbHttpCall
 	size_t		cap;
 	bool		out_of_memory;
 	bool		too_large;		/* longer than max_body: not kept */
+	bool		over_budget;	/* the client's bodies passed max_held */
 	int64		content_length; /* as the response declared it, or -1 */
 	bool		added;			/* in the multi handle */
 	bool		done;
@@ -64,9 +65,14 @@ struct DdbHttp
 	CURLM	   *multi;
 	DdbHttpOptions options;		/* strings copied into cxt */
 	DdbHttpCall *calls;			/* every call made, for reuse and cleanup */
+	size_t		held;			/* body bytes received and not yet released,
+								 * all calls together */
 	MemoryContext cxt;
 	MemoryContextCallback cleanup;
 };
+
+/* A body buffer larger than this is freed once its request is done. */
+#define RETAINED_BODY_CAP	(1024 * 1024)
 
 /* The body of an answer that had none. */
 static char empty_body[1];
@@ -191,9 +197,11 @@ get_call(DdbHttp *http)
 	}
 	call->free = false;
 	call->done = false;
+	call->http->held -= call->len;	/* 0 unless it was never released */
 	call->len = 0;
 	call->out_of_memory = false;
 	call->too_large = false;
+	call->over_budget = false;
 	call->content_length = -1;
 	call->errbuf[0] = '\0';
 	call->code = CURLE_OK;
@@ -240,13 +248,22 @@ write_body(char *data, size_t size, size_t nmemb, void *arg)
 		call->too_large = true;
 		return 0;				/* makes libcurl fail with CURLE_WRITE_ERROR */
 	}
-	if (call->len + n + 1 > call->cap && !grow_body(call, call->len + n + 1))
+
+	/*
+	 * Nor more than max_held for the bodies of all requests in flight
+	 * together: each may be up to max_body, and there may be many.
+	 */
+	if (call->http->options.max_held > 0 &&
+		call->http->held + n > call->http->options.max_held)
 	{
-		call->out_of_memory = true;
+		call->too_large = call->over_budget = true;
 		return 0;
 	}
+	if (call->len + n + 1 > call->cap && !grow_body(call, call->len + n + 1))
+		return 0;				/* out_of_memory is set */
 	memcpy(call->buf + call->len, data, n);
 	call->len += n;
+	call->http->held += n;
 	call->buf[call->len] = '\0';
 	return n;
 }
@@ -282,6 +299,7 @@ grow_body(DdbHttpCall *call, size_t need)
 	/* never more than the largest body kept, and its terminating NUL */
 	if (call->http->options.max_body > 0)
 		newcap = Min(newcap, Max(need, call->http->options.max_body + 1));
+
 	if (!call->http->options.sensitive)
 		newbuf = realloc(call->buf, newcap);
 	else if ((newbuf = malloc(newcap)) != NULL && call->buf)
@@ -291,7 +309,10 @@ grow_body(DdbHttpCall *call, size_t need)
 		free(call->buf);
 	}
 	if (newbuf == NULL)
+	{
+		call->out_of_memory = true;
 		return false;
+	}
 	call->buf = newbuf;
 	call->cap = newcap;
 	return true;
@@ -432,8 +453,11 @@ ddb_http_finish(DdbHttp *http, DdbHttpCall *call, DdbHttpResult *res)
 	if (call->too_large || call->code == CURLE_FILESIZE_EXCEEDED)
 	{
 		res->error = "the response is too large";
-		res->error_detail = psprintf("The body is longer than %zu bytes.",
-									 call->http->options.max_body);
+		res->error_detail = call->over_budget ?
+			psprintf("The bodies of the requests in flight passed %zu bytes together.",
+					 call->http->options.max_held) :
+			psprintf("The body is longer than %zu bytes.",
+					 call->http->options.max_body);
 		res->too_large = true;
 		res->declared_length = call->content_length;
 		return;
@@ -483,8 +507,16 @@ ddb_http_release(DdbHttp *http, DdbHttpCall *call)
 	curl_easy_setopt(call->curl, CURLOPT_HTTPHEADER, NULL);
 	free_headers(call);
 	wipe_body(call);
+	http->held -= call->len;
 	call->len = 0;
 	call->free = true;
+	/* a large buffer is not kept for the next request */
+	if (call->cap > RETAINED_BODY_CAP)
+	{
+		free(call->buf);
+		call->buf = NULL;
+		call->cap = 0;
+	}
 }
 
 /* Free a call's header lines, wiping them first: they hold a signature. */

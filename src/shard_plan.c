@@ -118,7 +118,9 @@ compute_depths(ShardNode *nodes, int n)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_REPLY_HANDLE),
 					 errmsg("DynamoDB Streams DescribeStream returned a shard lineage with a cycle"),
-					 errdetail_internal("Shard \"%s\" is its own ancestor.", node->shard->shard_id)));
+					 errdetail_internal("Shard \"%s\" is its own ancestor.",
+										ddb_printable(node->shard->shard_id,
+													  strlen(node->shard->shard_id), 200))));
 		/* down: a parent that is not listed was trimmed away (depth 0) */
 		depth = node != NULL ? node->depth + 1 : 0;
 		while (len > 0)
@@ -140,7 +142,8 @@ check_unique_ids(ShardNode *nodes, int n)
 					(errcode(ERRCODE_FDW_REPLY_HANDLE),
 					 errmsg("DynamoDB Streams DescribeStream returned an invalid response"),
 					 errdetail_internal("Shard \"%s\" is listed more than once.",
-										nodes[i].shard->shard_id)));
+										ddb_printable(nodes[i].shard->shard_id,
+													  strlen(nodes[i].shard->shard_id), 200))));
 }
 
 /*

@@ -87,6 +87,24 @@ static void token_set_free(TokenSet *set);
 static const char *without_signed_text(const char *message);
 static const char *clipped(const char *text, int max);
 
+/*
+ * Listings are bounded, so that an endpoint whose pagination never ends
+ * (with a new token every page) cannot grow the backend without bound: a
+ * stream keeps 24 hours of shards (thousands on the largest tables), an
+ * account at most thousands of tables, AWS's IDs and names are short.
+ */
+#define MAX_SHARDS			200000
+#define MAX_SHARD_ID		1024
+#define LIST_TABLES_PAGE	100
+#define MAX_TABLES			100000
+#define MAX_TABLE_NAME		255
+
+/*
+ * The least room for the bodies of all requests in flight together: twice
+ * the 1 MB GetRecords page of each of up to 64 shards read at once.
+ */
+#define MIN_BODIES_HELD		((size_t) 128 * 1024 * 1024)
+
 /* The most of an AWS error's message and type kept for the error report. */
 #define AWS_MESSAGE_CHARS	1000
 #define AWS_TYPE_CHARS		200
@@ -104,6 +122,7 @@ ddb_client_create(const DdbStreamOptions *opts, const DdbCredentials *creds,
 	http.ca_file = opts->ca_file;
 	http.proxy = opts->proxy;
 	http.max_body = (size_t) opts->max_response_bytes;
+	http.max_held = Max(MIN_BODIES_HELD, 2 * http.max_body);
 	client->http = ddb_http_create(&http);
 	parse_endpoint(opts->endpoint, &client->endpoints[DDB_API_DYNAMODB]);
 	parse_endpoint(opts->streams_endpoint, &client->endpoints[DDB_API_STREAMS]);
@@ -747,7 +766,7 @@ ddb_list_tables(DdbClient *client)
 
 		MemoryContextSwitchTo(cxt);
 		body = cJSON_CreateObject();
-		cJSON_AddNumberToObject(body, "Limit", 100);
+		cJSON_AddNumberToObject(body, "Limit", LIST_TABLES_PAGE);
 		if (start_after)
 			cJSON_AddStringToObject(body, "ExclusiveStartTableName", start_after);
 		response = ddb_request(client, DDB_API_DYNAMODB, "ListTables", body, NULL, 0);
@@ -756,9 +775,21 @@ ddb_list_tables(DdbClient *client)
 			raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
 								   "The response has no \"TableNames\" array.");
 		MemoryContextSwitchTo(outer);
+		if (cJSON_GetArraySize(list) > LIST_TABLES_PAGE)
+			raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
+								   psprintf("A page lists more than the %d tables asked for.",
+											LIST_TABLES_PAGE));
 		cJSON_ArrayForEach(item, list)
-			if (cJSON_IsString(item))
+			if (cJSON_IsString(item) && strlen(item->valuestring) <= MAX_TABLE_NAME)
 				names = lappend(names, pstrdup(item->valuestring));
+			else
+				raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
+									   psprintf("A table name is not a string of at most %d bytes.",
+												MAX_TABLE_NAME));
+		if (list_length(names) > MAX_TABLES)
+			raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
+								   psprintf("The listing goes on past %d tables, more than an account holds.",
+											MAX_TABLES));
 		last = json_string(response, "LastEvaluatedTableName");
 		if (last && !token_set_add(seen, last))
 			raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
@@ -804,6 +835,10 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 		MemoryContextSwitchTo(outer);
 		start_after = ddb_parse_describe_stream(response, start_after, &shards);
 		MemoryContextReset(cxt);
+		if (list_length(shards) > MAX_SHARDS)
+			raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
+								   psprintf("The listing goes on past %d shards, more than a stream keeps in its 24 hours.",
+											MAX_SHARDS));
 		if (start_after == NULL)
 			break;
 		if (!token_set_add(seen, start_after))
@@ -837,6 +872,10 @@ ddb_parse_describe_stream(cJSON *response, const char *start_after,
 		raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
 							   "The response has no \"StreamDescription\" object with a \"Shards\" array.");
 
+	if (cJSON_GetArraySize(list) > DESCRIBE_STREAM_PAGE)
+		raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
+							   psprintf("A page lists more than the %d shards asked for.",
+										DESCRIBE_STREAM_PAGE));
 	cJSON_ArrayForEach(item, list)
 	{
 		cJSON	   *range = cJSON_GetObjectItemCaseSensitive(item, "SequenceNumberRange");
@@ -849,6 +888,9 @@ ddb_parse_describe_stream(cJSON *response, const char *start_after,
 		if (id == NULL || first == NULL)
 			raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
 								   "A shard lacks \"ShardId\" or \"StartingSequenceNumber\".");
+		if (strlen(id) > MAX_SHARD_ID || (parent && strlen(parent) > MAX_SHARD_ID))
+			raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
+								   psprintf("A shard ID is longer than %d bytes.", MAX_SHARD_ID));
 		if (!is_sequence_number(first) || (end && !is_sequence_number(end)))
 			raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
 								   "A shard's sequence number range is not made of 1 to 40 digits.");

@@ -16,8 +16,10 @@ stream's DescribeStream and GetRecords answer depends on the table:
                 first, 100 a DescribeStream page; the root holds 3 records,
                 the open tip 2, the others none.  Their IDs sort tip first
                 (shardId-000000 is the tip, shardId-149999 the root).
-  Cycle         150,000 shards whose parents go round in a cycle, 10,000 a
-                page (more than the 100 asked for)
+  Cycle         150,000 shards whose parents go round in a cycle, 100 a page
+  Wide          one DescribeStream page of 101 shards (100 were asked for)
+  FreshTokens   DescribeStream pages of 100 new shards each, with a new
+                LastEvaluatedShardId every time: a listing that never ends
   ShardLoop     LastEvaluatedShardId alternates a, b, a, b, ...
   Twice         one shard listed twice
   HugeDeclared  GetRecords: Content-Length 200 MB
@@ -37,6 +39,12 @@ stream's DescribeStream and GetRecords answer depends on the table:
   SizeHuge, SizeNegative, SizeInfinite, SizeFraction, SizeBig
                 SizeBytes 1e300, -1e30, 1e999, 1.5, 3000000000
   ErrorNul      GetRecords: HTTP 400 whose __type holds a raw NUL byte
+  Budget        16 closed shards, each a GetRecords page of about 12 MB
+                (valid, under max_response_bytes): 192 MB at once
+  Backwards     a page whose sequence numbers go 5, 3, 3
+  OutOfRange    a record numbered past its closed shard's end
+  ClosedEmpty   a closed shard that answers empty pages, each with a new
+                next iterator, forever
 
 ListTables (IMPORT FOREIGN SCHEMA) answers LastEvaluatedTableName
 alternating a, b, a, b, ...
@@ -96,13 +104,17 @@ def one_shard(records=(1, 2)):
 
 STREAMS = {
     "Chain": {"page": 100, "shards": chain(cycle=False)},
-    "Cycle": {"page": 10000, "shards": chain(cycle=True)},
+    "Cycle": {"page": 100, "shards": chain(cycle=True)},
+    "Wide": {"page": 101, "shards": [shard("w%03d" % i, None, 1, 9, []) for i in range(101)]},
+    "FreshTokens": {"page": 100, "shards": [], "fresh": True},
+    "Budget": {"page": 100, "shards": [shard("b%02d" % i, None, 1, 9, [1]) for i in range(16)]},
+    "ClosedEmpty": {"page": 100, "shards": [shard("shardId-one", None, 1, 9, [])], "endless": True},
     "ShardLoop": {"page": 1, "shards": [shard("a", None, 1, 1, []), shard("b", None, 2, 2, [])], "loop": True},
     "Twice": {"page": 100, "shards": one_shard() + one_shard()},
 }
 for name in ("HugeDeclared", "HugeStreamed", "Dense", "Big", "TooMany", "RawNul", "RawNulNumber", "RawNulSeq",
              "RawControl", "RawBetween", "Escaped", "Deep", "Nested", "SizeHuge", "SizeNegative", "SizeInfinite",
-             "SizeFraction", "SizeBig", "ErrorNul"):
+             "SizeFraction", "SizeBig", "ErrorNul", "Backwards", "OutOfRange"):
     STREAMS[name] = {"page": 100, "shards": one_shard()}
 ARNS = {arn(t): t for t in STREAMS}
 INDEX = {t: {s["id"]: i for i, s in enumerate(STREAMS[t]["shards"])} for t in STREAMS}
@@ -140,6 +152,15 @@ def describe_stream(body):
     table = stream_of(body)
     stream = STREAMS[table]
     shards = stream["shards"]
+    if stream.get("fresh"):
+        # 100 shards never seen before, and a token to go on after them
+        n = int(body.get("ExclusiveStartShardId", "f-0").split("-")[1])
+        listed = [{"ShardId": "f-%d" % (n + i + 1),
+                   "SequenceNumberRange": {"StartingSequenceNumber": seq(1), "EndingSequenceNumber": seq(9)}}
+                  for i in range(100)]
+        return {"StreamDescription": {"StreamArn": arn(table), "StreamStatus": "ENABLED",
+                                      "StreamViewType": "NEW_AND_OLD_IMAGES", "TableName": table,
+                                      "Shards": listed, "LastEvaluatedShardId": listed[-1]["ShardId"]}}
     start = 0
     if body.get("ExclusiveStartShardId"):
         start = INDEX[table].get(body["ExclusiveStartShardId"], -1) + 1
@@ -208,6 +229,8 @@ def page_body(table, sh, index, limit):
     """The raw body of a GetRecords answer, or a (status, body) pair."""
     records = [record(table, n) for n in sh["records"][index:index + limit]]
     nxt = None if sh["end"] is not None else iterator(table, sh["id"], index + len(records))
+    if STREAMS[table].get("endless"):
+        nxt = iterator(table, sh["id"], index + 1)
     page = {"Records": records}
     if nxt:
         page["NextShardIterator"] = nxt
@@ -216,6 +239,12 @@ def page_body(table, sh, index, limit):
     elif table == "Dense":
         n = 15 * 1024 * 1024 // 2
         return b'{"Records":[],"x":[' + b"0," * (n - 1) + b"0]}"
+    elif table == "Budget":
+        page["Records"] = [record(table, 1, attrs={"blob": {"S": "x" * (12 * 1024 * 1024)}})]
+    elif table == "Backwards":
+        page["Records"] = [record(table, 5), record(table, 3), record(table, 3, event_id="again")]
+    elif table == "OutOfRange":
+        page["Records"] = [record(table, 1), record(table, 12)]
     elif table == "Big":
         page["Records"] = [record(table, 1, attrs={"blob": {"S": "x" * 100000}})]
     elif table == "RawNul":

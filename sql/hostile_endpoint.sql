@@ -119,6 +119,10 @@ SELECT count(*) AS positions FROM ddbstream_fdw.checkpoints WHERE consumer = 'ba
 CREATE FOREIGN TABLE out_of_range (seq numeric)
   SERVER hostile OPTIONS (table_name 'OutOfRange');
 SELECT * FROM out_of_range;                                                   -- ERROR
+-- A member named twice: cJSON would find the first, jsonb keep the last.
+CREATE FOREIGN TABLE dup_names (event_id text, record jsonb)
+  SERVER hostile OPTIONS (table_name 'DupNames');
+SELECT event_id FROM dup_names;                                               -- ERROR
 -- A closed shard that answers empty pages forever: 1,000 in a row end it.
 CREATE FOREIGN TABLE closed_empty (seq numeric)
   SERVER hostile OPTIONS (table_name 'ClosedEmpty');

@@ -278,6 +278,7 @@ extern char *ddb_printable(const char *s, size_t len, int max_chars);
 
 /* in json_check.c */
 extern bool ddb_json_check(const char *body, size_t len, const char **why);
+extern bool ddb_json_unique_names(cJSON *root, const char **why);
 
 /* in page_peek.c */
 typedef struct DdbPagePeek

@@ -34,6 +34,8 @@
  */
 #define DDB_JSON_MAX_VALUES		2000000
 
+static int	name_cmp(const void *a, const void *b);
+
 typedef enum BodyFault
 {
 	BODY_OK,
@@ -117,4 +119,74 @@ ddb_json_check(const char *body, size_t len, const char **why)
 		return true;
 	*why = describe_fault(fault, body, i - 1, in_string);
 	return false;
+}
+
+/*
+ * After parsing: no object may name a member twice.  cJSON keeps both and
+ * finds the first, jsonb keeps the last, so {"eventID": "a", "eventID": "b"}
+ * would give a row whose event_id and record disagree.  The tree is walked
+ * with a stack of its own, not recursion, and each object's names are
+ * sorted to compare.
+ */
+bool
+ddb_json_unique_names(cJSON *root, const char **why)
+{
+	int			maxdepth = 64;
+	cJSON	  **stack = palloc(sizeof(cJSON *) * maxdepth);
+	int			depth = 0;
+	const char **names = NULL;
+	int			maxnames = 0;
+	bool		ok = true;
+
+	stack[depth++] = root;
+	while (depth > 0 && ok)
+	{
+		cJSON	   *node = stack[--depth];
+		cJSON	   *child;
+		int			n = 0;
+
+		if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
+			continue;
+		for (child = node->child; child; child = child->next)
+		{
+			if (cJSON_IsObject(node))
+			{
+				if (n == maxnames)
+				{
+					maxnames = Max(maxnames * 2, 16);
+					names = names ? repalloc(names, sizeof(char *) * maxnames) :
+						palloc(sizeof(char *) * maxnames);
+				}
+				names[n++] = child->string ? child->string : "";
+			}
+			if (child->child == NULL)
+				continue;
+			if (depth == maxdepth)
+			{
+				maxdepth *= 2;
+				stack = repalloc(stack, sizeof(cJSON *) * maxdepth);
+			}
+			stack[depth++] = child;
+		}
+		if (n > 1)
+		{
+			qsort(names, n, sizeof(char *), name_cmp);
+			for (int i = 1; i < n && ok; i++)
+				if (strcmp(names[i - 1], names[i]) == 0)
+				{
+					*why = "An object names the same member twice.";
+					ok = false;
+				}
+		}
+	}
+	pfree(stack);
+	if (names)
+		pfree(names);
+	return ok;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }

@@ -384,6 +384,8 @@ judge_response(DdbClient *client, const DdbHttpResult *res_in,
 		failure->what = "The body is not a JSON object.";
 		return DDB_ATTEMPT_INVALID;
 	}
+	if (!ddb_json_unique_names(*json, &failure->what))
+		return DDB_ATTEMPT_INVALID;
 	return DDB_ATTEMPT_OK;
 }
 

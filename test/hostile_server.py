@@ -45,6 +45,7 @@ stream's DescribeStream and GetRecords answer depends on the table:
   OutOfRange    a record numbered past its closed shard's end
   ClosedEmpty   a closed shard that answers empty pages, each with a new
                 next iterator, forever
+  DupNames      a record naming eventID twice
 
 ListTables (IMPORT FOREIGN SCHEMA) answers LastEvaluatedTableName
 alternating a, b, a, b, ...
@@ -114,7 +115,7 @@ STREAMS = {
 }
 for name in ("HugeDeclared", "HugeStreamed", "Dense", "Big", "TooMany", "RawNul", "RawNulNumber", "RawNulSeq",
              "RawControl", "RawBetween", "Escaped", "Deep", "Nested", "SizeHuge", "SizeNegative", "SizeInfinite",
-             "SizeFraction", "SizeBig", "ErrorNul", "Backwards", "OutOfRange"):
+             "SizeFraction", "SizeBig", "ErrorNul", "Backwards", "OutOfRange", "DupNames"):
     STREAMS[name] = {"page": 100, "shards": one_shard()}
 ARNS = {arn(t): t for t in STREAMS}
 INDEX = {t: {s["id"]: i for i, s in enumerate(STREAMS[t]["shards"])} for t in STREAMS}
@@ -267,6 +268,8 @@ def page_body(table, sh, index, limit):
         page["Records"] = [record(table, 1, size=12345)]
         return raw(page).replace(b'"SizeBytes": 12345', b'"SizeBytes": ' + SIZES[table].encode())
     body = raw(page)
+    if table == "DupNames":
+        body = body.replace(b'"eventID": "', b'"eventID": "first", "eventID": "', 1)
     if table == "RawBetween":
         body = body.replace(b'"Records": [', b'"Records":\x01[')
     return body

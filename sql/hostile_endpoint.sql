@@ -123,6 +123,15 @@ SELECT * FROM out_of_range;                                                   --
 CREATE FOREIGN TABLE dup_names (event_id text, record jsonb)
   SERVER hostile OPTIONS (table_name 'DupNames');
 SELECT event_id FROM dup_names;                                               -- ERROR
+-- Half a UTF-16 surrogate pair is no character: refused at once (cJSON
+-- would fail as on a body cut short, and it would be retried); a whole
+-- pair is one character.
+CREATE FOREIGN TABLE lone_surrogate (event_id text)
+  SERVER hostile OPTIONS (table_name 'LoneSurrogate');
+SELECT event_id FROM lone_surrogate;                                          -- ERROR
+CREATE FOREIGN TABLE surrogates (event_id text)
+  SERVER hostile OPTIONS (table_name 'Surrogates');
+SELECT event_id FROM surrogates;
 -- A closed shard that answers empty pages forever: 1,000 in a row end it.
 CREATE FOREIGN TABLE closed_empty (seq numeric)
   SERVER hostile OPTIONS (table_name 'ClosedEmpty');

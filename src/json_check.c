@@ -35,14 +35,18 @@
 #define DDB_JSON_MAX_VALUES		2000000
 
 static int	name_cmp(const void *a, const void *b);
+static int	hex4(const char *s);
 
 typedef enum BodyFault
 {
 	BODY_OK,
 	BODY_BAD_BYTE,				/* a NUL, or a raw control character */
 	BODY_TOO_DEEP,
-	BODY_TOO_MANY_VALUES
+	BODY_TOO_MANY_VALUES,
+	BODY_LONE_SURROGATE			/* \ud800 without its pair, or \udc00 alone */
 } BodyFault;
+
+static BodyFault check_surrogates(const char *body, size_t len, size_t *i);
 
 /* What is wrong at offset i, in words for an error detail. */
 static const char *
@@ -56,6 +60,8 @@ describe_fault(BodyFault fault, const char *body, size_t i, bool in_string)
 	if (fault == BODY_TOO_MANY_VALUES)
 		return psprintf("The body holds more than %d JSON values (offset %zu).",
 						DDB_JSON_MAX_VALUES, i);
+	if (fault == BODY_LONE_SURROGATE)
+		return psprintf("The body holds a \\u escape of half a UTF-16 surrogate pair at offset %zu.", i);
 	if (c == '\0')
 		return psprintf("The body holds a NUL byte at offset %zu.", i);
 	return psprintf("The body holds the control character 0x%02X %s at offset %zu; JSON allows it only escaped.",
@@ -77,6 +83,52 @@ check_between_tokens(unsigned char c, int *depth, int *values)
 		return BODY_BAD_BYTE;
 	if ((c == '[' || c == '{' || c == ',') && ++*values > DDB_JSON_MAX_VALUES)
 		return BODY_TOO_MANY_VALUES;
+	return BODY_OK;
+}
+
+/* The value of the four hex digits at s, or -1. */
+static int
+hex4(const char *s)
+{
+	int			v = 0;
+
+	for (int k = 0; k < 4; k++)
+	{
+		char		h = s[k];
+
+		v <<= 4;
+		if (h >= '0' && h <= '9')
+			v |= h - '0';
+		else if (h >= 'a' && h <= 'f')
+			v |= h - 'a' + 10;
+		else if (h >= 'A' && h <= 'F')
+			v |= h - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * A \u escape, *i at its 'u': half a surrogate pair is not a character
+ * (cJSON fails on it as on a body cut short, which would be retried).  A
+ * whole pair is stepped over.
+ */
+static BodyFault
+check_surrogates(const char *body, size_t len, size_t *i)
+{
+	int			v = (*i + 4 < len) ? hex4(body + *i + 1) : -1;
+	int			low;
+
+	if (v < 0xD800 || v > 0xDFFF)
+		return BODY_OK;			/* not a surrogate, or left to cJSON */
+	if (v >= 0xDC00)
+		return BODY_LONE_SURROGATE;
+	low = (*i + 10 < len && body[*i + 5] == '\\' && body[*i + 6] == 'u') ?
+		hex4(body + *i + 7) : -1;
+	if (low < 0xDC00 || low > 0xDFFF)
+		return BODY_LONE_SURROGATE;
+	*i += 10;					/* at the last hex digit of the pair */
 	return BODY_OK;
 }
 
@@ -111,6 +163,8 @@ ddb_json_check(const char *body, size_t len, const char **why)
 			/* the escaped byte must not be a raw control character */
 			if ((unsigned char) body[++i] < 0x20)
 				fault = BODY_BAD_BYTE;
+			else if (body[i] == 'u')
+				fault = check_surrogates(body, len, &i);
 		}
 		else if (c < 0x20)
 			fault = BODY_BAD_BYTE;

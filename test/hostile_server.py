@@ -46,6 +46,8 @@ stream's DescribeStream and GetRecords answer depends on the table:
   ClosedEmpty   a closed shard that answers empty pages, each with a new
                 next iterator, forever
   DupNames      a record naming eventID twice
+  LoneSurrogate an eventID with \\ud800 and no low half after it
+  Surrogates    an eventID with a whole pair \\ud83d\\ude00: valid, one row
 
 ListTables (IMPORT FOREIGN SCHEMA) answers LastEvaluatedTableName
 alternating a, b, a, b, ...
@@ -115,7 +117,8 @@ STREAMS = {
 }
 for name in ("HugeDeclared", "HugeStreamed", "Dense", "Big", "TooMany", "RawNul", "RawNulNumber", "RawNulSeq",
              "RawControl", "RawBetween", "Escaped", "Deep", "Nested", "SizeHuge", "SizeNegative", "SizeInfinite",
-             "SizeFraction", "SizeBig", "ErrorNul", "Backwards", "OutOfRange", "DupNames"):
+             "SizeFraction", "SizeBig", "ErrorNul", "Backwards", "OutOfRange", "DupNames",
+             "LoneSurrogate", "Surrogates"):
     STREAMS[name] = {"page": 100, "shards": one_shard()}
 ARNS = {arn(t): t for t in STREAMS}
 INDEX = {t: {s["id"]: i for i, s in enumerate(STREAMS[t]["shards"])} for t in STREAMS}
@@ -268,6 +271,9 @@ def page_body(table, sh, index, limit):
         page["Records"] = [record(table, 1, size=12345)]
         return raw(page).replace(b'"SizeBytes": 12345', b'"SizeBytes": ' + SIZES[table].encode())
     body = raw(page)
+    if table in ("LoneSurrogate", "Surrogates"):
+        escape = b"\\ud800x" if table == "LoneSurrogate" else b"\\ud83d\\ude00"
+        body = body.replace(b'"eventID": "', b'"eventID": "' + escape, 1)
     if table == "DupNames":
         body = body.replace(b'"eventID": "', b'"eventID": "first", "eventID": "', 1)
     if table == "RawBetween":

@@ -64,6 +64,10 @@ INSERT INTO ddbstream_fdw.consumers (consumer, stream_arn, owner)
   VALUES ('mirror', 'arn:any', 'regress_alice');               -- ERROR
 INSERT INTO ddbstream_fdw.checkpoints (consumer, stream_arn, shard_id, sequence_number)
   VALUES ('mirror', 'arn:any', 'shardId-1', 1);                -- ERROR
+-- Positions belong to a consumer row: none can be planted under a name that
+-- has none, for the role that takes the name next to inherit.
+INSERT INTO ddbstream_fdw.checkpoints (consumer, stream_arn, shard_id, sequence_number)
+  VALUES ('unclaimed', 'arn:any', 'shardId-1', 1);             -- ERROR
 -- Nor claim a name ahead of alice for a group both belong to.
 INSERT INTO ddbstream_fdw.consumers (consumer, stream_arn, owner)
   VALUES ('early', 'arn:any', 'regress_staff');                -- ERROR

@@ -16,7 +16,19 @@ COMMENT ON COLUMN consumers.owner
 -- then, any role with the grants may read it, and the first role that reads
 -- it after the update becomes its owner.  A superuser can set it first:
 --   UPDATE ddbstream_fdw.consumers SET owner = 'alice' WHERE consumer = 'mirror';
+-- Positions without a consumer row (inserted by hand) get one, so that
+-- every position belongs to a consumer and goes with it.
+INSERT INTO consumers (consumer, stream_arn)
+  SELECT DISTINCT consumer, stream_arn FROM checkpoints
+  ON CONFLICT (consumer, stream_arn) DO NOTHING;
 UPDATE consumers SET owner = NULL;
+
+-- Deleting a consumer deletes its positions: none are left for the next
+-- role that takes the name, nor can a role plant positions under a name
+-- for another role to inherit.
+ALTER TABLE checkpoints ADD CONSTRAINT checkpoints_consumer_fkey
+  FOREIGN KEY (consumer, stream_arn) REFERENCES consumers (consumer, stream_arn)
+  ON DELETE CASCADE;
 
 -- Positions are sequence numbers: digit strings of at most 40 digits.
 -- 'NaN', 'Infinity', fractions and a scale ('210.0', which compares as text

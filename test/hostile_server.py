@@ -52,13 +52,11 @@ stream's DescribeStream and GetRecords answer depends on the table:
 ListTables (IMPORT FOREIGN SCHEMA) answers LastEvaluatedTableName
 alternating a, b, a, b, ...
 """
-import argparse
 import base64
 import json
-import sys
 from http.server import BaseHTTPRequestHandler
 
-from loopback_server import serve
+from loopback_server import main
 
 REGION = "us-east-1"
 CHAIN_LENGTH = 150000
@@ -346,13 +344,5 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(400, json.dumps({"__type": e.kind, "message": e.message}).encode())
 
 
-def main():
-    ap = argparse.ArgumentParser(description="Scripted hostile DynamoDB endpoint")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    args = ap.parse_args()
-    return serve(Handler, args.port, args.port_file)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    main(Handler, "Scripted hostile DynamoDB endpoint")

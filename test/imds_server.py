@@ -13,15 +13,13 @@ and answers normally again.  GET /hang makes every later request (but
 metadata service behind a black-holed route would.
 Standard library only; listens on 127.0.0.1.
 """
-import argparse
 import datetime
 import json
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
-from loopback_server import serve
+from loopback_server import main
 
 ROLE = "ddbstream-test-role"
 TOKEN = "imds-session-token-1"
@@ -104,13 +102,5 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(404, "Not Found")
 
 
-def main():
-    ap = argparse.ArgumentParser(description="IMDSv2 stand-in for tests")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    args = ap.parse_args()
-    return serve(Handler, args.port, args.port_file)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    main(Handler, "IMDSv2 stand-in for tests")

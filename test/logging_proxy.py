@@ -16,17 +16,15 @@ naming this proxy, to show that ddbstream_fdw ignores them; a server with
 option proxy sends its requests here.  Standard library only; listens on
 127.0.0.1.
 """
-import argparse
 import http.client
 import json
 import select
 import socket
-import sys
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
-from loopback_server import serve
+from loopback_server import main
 
 LOCK = threading.Lock()
 CARRIED = {}
@@ -121,13 +119,5 @@ class Handler(BaseHTTPRequestHandler):
             b.close()
 
 
-def main():
-    ap = argparse.ArgumentParser(description="logging forward proxy for tests")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    args = ap.parse_args()
-    return serve(Handler, args.port, args.port_file)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    main(Handler, "logging forward proxy for tests")

@@ -1,5 +1,7 @@
 """Serving a test HTTP handler on 127.0.0.1, shared by the test servers."""
+import argparse
 import os
+import sys
 import threading
 from http.server import ThreadingHTTPServer
 
@@ -36,3 +38,13 @@ def serve(handler, port, port_file=None, tls_cert=None, tls_key=None):
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def main(handler, description):
+    """The command line of a test server with no options of its own:
+    --port (0: any free port) and --port-file, as serve() takes them."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    args = ap.parse_args()
+    sys.exit(serve(handler, args.port, args.port_file))

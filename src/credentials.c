@@ -47,6 +47,7 @@
 #include "utils/syscache.h"
 
 #include "ddbstream_fdw.h"
+#include "http.h"
 
 #define IMDS_DEFAULT_ENDPOINT	"http://169.254.169.254"
 #define IMDS_TIMEOUT_MS			2000

@@ -39,6 +39,7 @@
 #include "utils/rel.h"
 
 #include "ddbstream_fdw.h"
+#include "http.h"
 
 PG_MODULE_MAGIC;
 

@@ -20,8 +20,6 @@
 
 #include <cJSON.h>
 
-#define DDBSTREAM_FDW_VERSION "0.2.0"
-
 /*
  * The byte that stands for U+0000 in a parsed GetRecords page (nul_chars.c):
  * never part of UTF-8 text, and copied as is by cJSON.
@@ -199,47 +197,6 @@ typedef struct DdbScanStats
 	long		retries;		/* requests sent again after a failure */
 	double		network_ms;
 } DdbScanStats;
-
-/* in http.c */
-typedef struct DdbHttp DdbHttp;
-typedef struct DdbHttpResult
-{
-	long		status;			/* HTTP status, 0 when no response */
-	char	   *body;			/* owned by the DdbHttp, valid until released */
-	size_t		body_len;
-	const char *error;			/* transport failure, NULL on a response */
-	const char *error_detail;	/* libcurl's detail of it, or NULL */
-	bool		retryable;		/* a failure another attempt may not meet */
-	bool		tls_failure;	/* the peer's certificate was not accepted */
-	bool		too_large;		/* the body was longer than max_body */
-	int64		declared_length;	/* its Content-Length, or -1 if none */
-	double		elapsed_ms;
-} DdbHttpResult;
-/* How a client connects; the same rules for every request it sends. */
-typedef struct DdbHttpOptions
-{
-	int			connect_timeout_ms;
-	int			request_timeout_ms;
-	const char *ca_file;		/* CA certificates to verify with, or NULL */
-	const char *proxy;			/* proxy URL, or NULL: none, whatever the
-								 * environment says */
-	size_t		max_body;		/* longest response body kept, 0: no limit */
-	size_t		max_held;		/* all bodies of requests in flight together,
-								 * 0: no limit */
-	bool		sensitive;		/* bodies hold secrets: wipe them */
-} DdbHttpOptions;
-extern void ddb_http_global_init(void);
-extern DdbHttp *ddb_http_create(const DdbHttpOptions *options);
-typedef struct DdbHttpCall DdbHttpCall;
-extern DdbHttpCall *ddb_http_start(DdbHttp *http, const char *method,
-								   const char *url,
-								   const char *const *headers, int nheaders,
-								   const char *body, size_t body_len);
-extern void ddb_http_pump(DdbHttp *http);
-extern void ddb_http_finish(DdbHttp *http, DdbHttpCall *call,
-							DdbHttpResult *res);
-extern void ddb_http_release(DdbHttp *http, DdbHttpCall *call);
-extern bool ddb_http_done(DdbHttpCall *call);
 
 /* in option.c */
 extern void ddb_get_table_options(Oid foreigntableid, DdbStreamOptions *opts);

@@ -36,7 +36,7 @@
 #include "utils/memutils.h"
 #include "utils/wait_event.h"
 
-#include "ddbstream_fdw.h"
+#include "http.h"
 
 /* One request: an easy handle, its headers and its response body. */
 struct DdbHttpCall
@@ -70,6 +70,9 @@ struct DdbHttp
 	MemoryContext cxt;
 	MemoryContextCallback cleanup;
 };
+
+/* Sent with every request: the extension and its default_version. */
+#define USER_AGENT			"ddbstream_fdw/0.2.0"
 
 /* A body buffer larger than this is freed once its request is done. */
 #define RETAINED_BODY_CAP	(1024 * 1024)
@@ -189,7 +192,7 @@ get_call(DdbHttp *http)
 		curl_easy_setopt(call->curl, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(call->curl, CURLOPT_ERRORBUFFER, call->errbuf);
 		set_transport(http, call->curl);
-		curl_easy_setopt(call->curl, CURLOPT_USERAGENT, "ddbstream_fdw/" DDBSTREAM_FDW_VERSION);
+		curl_easy_setopt(call->curl, CURLOPT_USERAGENT, USER_AGENT);
 		curl_easy_setopt(call->curl, CURLOPT_WRITEFUNCTION, write_body);
 		curl_easy_setopt(call->curl, CURLOPT_WRITEDATA, call);
 		curl_easy_setopt(call->curl, CURLOPT_HEADERFUNCTION, read_header);

@@ -27,6 +27,7 @@
 #include "utils/wait_event.h"
 
 #include "ddbstream_fdw.h"
+#include "http.h"
 #include "sigv4.h"
 
 #define DESCRIBE_STREAM_PAGE	100 /* the most DescribeStream returns */

@@ -10,6 +10,8 @@
 MODULE_big = ddbstream_fdw
 OBJS = \
 	src/attribute.o \
+	src/aws_client.o \
+	src/cjson_memory.o \
 	src/consumer.o \
 	src/consumer_lag.o \
 	src/convert.o \
@@ -23,6 +25,9 @@ OBJS = \
 	src/page_peek.o \
 	src/printable.o \
 	src/pushdown.o \
+	src/row.o \
+	src/scan.o \
+	src/shard_reader.o \
 	src/shard_plan.o \
 	src/sigv4.o \
 	src/streams_api.o
@@ -73,7 +78,7 @@ bench/floor: bench/floor.c src/sigv4.c src/sigv4.h
 FUZZ_CC ?= clang
 FUZZ_RT := $(shell $(FUZZ_CC) --print-runtime-dir 2>/dev/null)
 FUZZ_SRCS = $(OBJS:.o=.c) fuzz/fuzz_targets.c
-fuzz/ddbstream_fdw_fuzz.so: $(FUZZ_SRCS) src/ddbstream_fdw.h src/sigv4.h
+fuzz/ddbstream_fdw_fuzz.so: $(FUZZ_SRCS) $(wildcard src/*.h)
 	$(FUZZ_CC) -g -O1 -fPIC -shared -fno-omit-frame-pointer \
 		-fsanitize=fuzzer-no-link,undefined -fsanitize-trap=undefined -Wno-ignored-attributes \
 		$(shell $(PG_CONFIG) --cppflags) -I$(shell $(PG_CONFIG) --includedir-server) -Isrc $(DEPS_CFLAGS) \

@@ -37,6 +37,8 @@
 #include "utils/resowner.h"
 
 #include "ddbstream_fdw.h"
+#include "page_peek.h"
+#include "streams_api.h"
 
 extern int	LLVMFuzzerRunDriver(int *argc, char ***argv,
 								int (*cb) (const uint8_t *data, size_t size));

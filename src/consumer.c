@@ -267,10 +267,10 @@ ddb_consumer_apply(DdbConsumer *c, List *shards, List *tasks,
 		 * from the start skips the consumed records all the same.
 		 */
 		if (ddb_seq_cmp(cp->seq, shard->starting_seq) >= 0 &&
-			(task->start == DDB_START_TRIM_HORIZON ||
+			(task->start == DDB_ITER_TRIM_HORIZON ||
 			 ddb_seq_cmp(cp->seq, task->start_seq) >= 0))
 		{
-			task->start = DDB_START_AFTER_SEQUENCE_NUMBER;
+			task->start = DDB_ITER_AFTER_SEQUENCE_NUMBER;
 			task->start_seq = ddb_seq_pad(cp->seq);
 		}
 		kept = lappend(kept, task);

@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "ddbstream_fdw.h"
+#include "scan.h"
 
 #define PENDING_COLUMNS 7
 
@@ -46,7 +47,7 @@ ddbstream_fdw_consumer_pending(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			relid = PG_GETARG_OID(0);
 	Relation	rel;
-	DdbScanState *st;
+	DdbScan    *scan;
 	List	   *shards;
 	List	   *tasks;
 	ShardPending *pending;
@@ -55,17 +56,16 @@ ddbstream_fdw_consumer_pending(PG_FUNCTION_ARGS)
 	DdbShardTask *task;
 	cJSON	   *record;
 	ListCell   *lc;
-	const char *consumer;
-	const char *stream_arn;
 
 	InitMaterializedSRF(fcinfo, 0);
 
 	rel = relation_open(relid, AccessShareLock);
 	check_consumer_table(rel);
 
-	st = ddb_peek_scan_begin(rel);
-	shards = ddb_peek_scan_shards(st);
-	tasks = ddb_peek_scan_tasks(st);
+	/* a scan that counts the records without consuming them */
+	scan = ddb_scan_begin(rel, GetUserId(), false, NULL, CurrentMemoryContext);
+	shards = ddb_scan_shards(scan);
+	tasks = ddb_scan_tasks(scan);
 	ntasks = list_length(tasks);
 	pending = palloc0(sizeof(ShardPending) * Max(ntasks, 1));
 	for (int i = 0; i < ntasks; i++)
@@ -75,7 +75,7 @@ ddbstream_fdw_consumer_pending(PG_FUNCTION_ARGS)
 	}
 
 	/* records come shard after shard, in the order of the tasks */
-	while ((record = ddb_peek_scan_next(st, &task)) != NULL)
+	while ((record = ddb_scan_next(scan, &task)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
 		while (cur < ntasks - 1 && (cur < 0 || pending[cur].task != task))
@@ -85,7 +85,6 @@ ddbstream_fdw_consumer_pending(PG_FUNCTION_ARGS)
 			pending[cur].oldest = ddb_record_created(record);
 	}
 
-	consumer = ddb_peek_scan_consumer(st, &stream_arn);
 	/* by shard, to find each shard's counts without a quadratic search */
 	qsort(pending, ntasks, sizeof(ShardPending), pending_cmp);
 	foreach(lc, shards)
@@ -100,8 +99,8 @@ ddbstream_fdw_consumer_pending(PG_FUNCTION_ARGS)
 		p = bsearch(&key, pending, ntasks, sizeof(ShardPending), pending_cmp);
 
 		memset(nulls, 0, sizeof(nulls));
-		values[0] = CStringGetTextDatum(consumer);
-		values[1] = CStringGetTextDatum(stream_arn);
+		values[0] = CStringGetTextDatum(ddb_scan_options(scan)->consumer);
+		values[1] = CStringGetTextDatum(ddb_scan_stream_arn(scan));
 		values[2] = CStringGetTextDatum(shard->shard_id);
 		if (shard->parent_shard_id)
 			values[3] = CStringGetTextDatum(shard->parent_shard_id);
@@ -117,7 +116,7 @@ ddbstream_fdw_consumer_pending(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 
-	ddb_peek_scan_end(st);
+	ddb_scan_end(scan);
 	relation_close(rel, AccessShareLock);
 	return (Datum) 0;
 }

@@ -20,6 +20,8 @@
 
 #include <cJSON.h>
 
+#include "aws_client.h"
+
 /*
  * The byte that stands for U+0000 in a parsed GetRecords page (nul_chars.c):
  * never part of UTF-8 text, and copied as is by cJSON.
@@ -73,13 +75,6 @@ typedef struct DdbStreamOptions
 	char	   *consumer;		/* consumer name, or NULL for a plain read */
 	char	   *nul_replacement;	/* stands for U+0000, or NULL: an error */
 } DdbStreamOptions;
-
-typedef struct DdbCredentials
-{
-	char	   *access_key_id;
-	char	   *secret_access_key;
-	char	   *session_token;	/* NULL when none */
-} DdbCredentials;
 
 /* The fields of a stream record a column can hold (convert.c). */
 typedef enum DdbField
@@ -160,19 +155,11 @@ typedef struct DdbShard
 	char	   *ending_seq;		/* NULL while the shard is open */
 } DdbShard;
 
-/* Where the scan of one shard starts (shard_plan.c). */
-typedef enum DdbShardStart
-{
-	DDB_START_TRIM_HORIZON,
-	DDB_START_LATEST,
-	DDB_START_AT_SEQUENCE_NUMBER,
-	DDB_START_AFTER_SEQUENCE_NUMBER
-} DdbShardStart;
-
+/* How to read one shard (shard_plan.c), and for a consumer how far it got. */
 typedef struct DdbShardTask
 {
 	DdbShard   *shard;
-	DdbShardStart start;
+	DdbIteratorType start;
 	const char *start_seq;		/* padded to 21+ digits for AT/AFTER */
 
 	/* for a consumer (consumer.c) */
@@ -182,27 +169,14 @@ typedef struct DdbShardTask
 	bool		finished;		/* closed, and every record of it returned */
 } DdbShardTask;
 
-/* Counters of the work a scan did, shown by EXPLAIN ANALYZE. */
-typedef struct DdbScanStats
-{
-	long		requests_describe_table;
-	long		requests_describe_stream;
-	long		requests_get_shard_iterator;
-	long		requests_get_records;
-	long		records;
-	long		bytes_received;
-	long		shards_listed;
-	long		shards_read;
-	long		shards_skipped;
-	long		retries;		/* requests sent again after a failure */
-	double		network_ms;
-} DdbScanStats;
-
 /* in option.c */
 extern void ddb_get_table_options(Oid foreigntableid, DdbStreamOptions *opts);
 extern void ddb_get_server_options(ForeignServer *server, DdbStreamOptions *opts);
 extern DdbImageFormat ddb_parse_image_format(const char *value);
 extern const char *ddb_iterator_type_name(DdbIteratorType type);
+
+/* in option.c, for the AWS client */
+extern void ddb_aws_config(const DdbStreamOptions *opts, DdbAwsConfig *config);
 
 /* in credentials.c */
 extern void ddb_get_credentials(ForeignServer *server, Oid userid,
@@ -221,6 +195,24 @@ extern const char *ddb_text_of(DdbConversion *cv, const char *s);
 extern bool ddb_is_number(const char *s);
 extern Numeric ddb_number_from_string(const char *s);
 
+/* in row.c */
+typedef struct DdbRowBuilder
+{
+	DdbColumnInfo *columns;		/* one per attribute of the tuple descriptor */
+	bool	   *used;			/* which of them the query uses */
+	int			ncolumns;
+	DdbImageFormat image_format;
+	DdbConversion conv;			/* the record being converted */
+} DdbRowBuilder;
+extern DdbColumnInfo *ddb_column_map(Relation rel);
+extern bool *ddb_used_columns(Relation rel, List *retrieved_attrs);
+extern DdbRowBuilder *ddb_row_builder_create(Relation rel, List *retrieved_attrs,
+											 const DdbStreamOptions *opts);
+extern void ddb_build_row(DdbRowBuilder *rb, cJSON *record, const char *shard_id,
+						  Datum *values, bool *isnull);
+extern const char *ddb_record_seq(cJSON *record);
+extern double ddb_record_created(cJSON *record);
+
 /* in attribute.c */
 extern void ddb_check_attribute_column(DdbColumnInfo *col);
 extern Datum ddb_attribute_datum(const DdbColumnInfo *col, DdbConversion *cv,
@@ -236,16 +228,6 @@ extern char *ddb_printable(const char *s, size_t len, int max_chars);
 /* in json_check.c */
 extern bool ddb_json_check(const char *body, size_t len, const char **why);
 extern bool ddb_json_unique_names(cJSON *root, const char **why);
-
-/* in page_peek.c */
-typedef struct DdbPagePeek
-{
-	bool		has_records;
-	char	   *next_iterator;	/* NULL when absent or not plain */
-	char	   *last_seq;		/* of the last record, or NULL */
-	double		last_created;	/* its ApproximateCreationDateTime, or -1 */
-} DdbPagePeek;
-extern bool ddb_page_peek(const char *body, size_t len, DdbPagePeek *peek);
 
 /* in shard_plan.c */
 extern int	ddb_seq_cmp(const char *a, const char *b);
@@ -264,67 +246,12 @@ extern void ddb_eval_bounds(const DdbStreamOptions *opts, List *value_states,
 							List *kinds, struct ExprContext *econtext,
 							DdbSeqBounds *bounds);
 
-/* in streams_api.c */
-typedef struct DdbClient DdbClient;
-typedef struct DdbAwsError
-{
-	long		status;			/* HTTP status */
-	const char *type;			/* AWS error type without its prefix */
-	const char *message;		/* AWS's message, or NULL */
-	const char *not_aws;		/* the start of a body that is not an AWS
-								 * error (made printable), else NULL */
-	int			attempts;		/* how many attempts were made */
-} DdbAwsError;
-extern DdbClient *ddb_client_create(const DdbStreamOptions *opts,
-									const DdbCredentials *creds,
-									DdbScanStats *stats);
-extern char *ddb_describe_table_stream(DdbClient *client,
-									   const char *table_name, bool missing_ok);
-extern List *ddb_list_tables(DdbClient *client);
-
 /* in import_schema.c */
 extern List *ddb_import_foreign_schema(ImportForeignSchemaStmt *stmt,
 									   Oid serverOid);
-extern List *ddb_describe_stream(DdbClient *client, const char *stream_arn);
-extern char *ddb_parse_describe_stream(cJSON *response, const char *start_after,
-									   List **shards);
-extern char *ddb_get_shard_iterator(DdbClient *client, const char *stream_arn,
-									const DdbShardTask *task,
-									DdbAwsError *aws_error);
-extern cJSON *ddb_get_records(DdbClient *client, const char *iterator,
-							  int limit, char **next_iterator,
-							  DdbAwsError *aws_error);
-typedef struct DdbPending DdbPending;
-extern DdbPending *ddb_get_shard_iterator_start(DdbClient *client,
-												const char *stream_arn,
-												const DdbShardTask *task);
-extern char *ddb_get_shard_iterator_finish(DdbClient *client, DdbPending *p,
-										   DdbAwsError *aws_error);
-extern DdbPending *ddb_get_records_start(DdbClient *client,
-										 const char *iterator, int limit);
-typedef void (*DdbBodyHook) (void *arg, const char *body, size_t len);
-extern cJSON *ddb_get_records_finish(DdbClient *client, DdbPending *p,
-									 char **next_iterator,
-									 DdbAwsError *aws_error,
-									 DdbBodyHook on_body, void *on_body_arg);
-extern bool ddb_pending_ready(DdbClient *client, DdbPending *p);
-extern void ddb_pending_cancel(DdbClient *client, DdbPending *p);
-extern void ddb_client_pump(DdbClient *client);
-extern void ddb_raise_aws_error(const char *api, const char *op,
-								const DdbAwsError *err, int attempts)
-			pg_attribute_noreturn();
 
-/* in ddbstream_fdw.c */
+/* in cjson_memory.c */
 extern void ddb_cjson_use_palloc(void);
-extern double ddb_record_created(cJSON *record);
-typedef struct DdbScanState DdbScanState;
-extern DdbScanState *ddb_peek_scan_begin(Relation rel);
-extern cJSON *ddb_peek_scan_next(DdbScanState *st, DdbShardTask **task);
-extern List *ddb_peek_scan_shards(DdbScanState *st);
-extern List *ddb_peek_scan_tasks(DdbScanState *st);
-extern const char *ddb_peek_scan_consumer(DdbScanState *st,
-										  const char **stream_arn);
-extern void ddb_peek_scan_end(DdbScanState *st);
 
 /* in consumer.c */
 typedef struct DdbConsumer DdbConsumer;

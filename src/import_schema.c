@@ -21,6 +21,7 @@
 #include "utils/builtins.h"
 
 #include "ddbstream_fdw.h"
+#include "streams_api.h"
 
 /* The columns of an imported table: the fields of a stream record. */
 static const char *const standard_columns =
@@ -48,7 +49,7 @@ ddb_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	const char *consumer = NULL;
 	DdbStreamOptions opts;
 	DdbCredentials creds;
-	DdbScanStats stats;
+	DdbAwsConfig config;
 	DdbClient  *client;
 	List	   *commands = NIL;
 	ListCell   *lc;
@@ -87,8 +88,8 @@ ddb_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 
 	ddb_get_server_options(server, &opts);
 	ddb_get_credentials(server, GetUserId(), &creds);
-	memset(&stats, 0, sizeof(stats));
-	client = ddb_client_create(&opts, &creds, &stats);
+	ddb_aws_config(&opts, &config);
+	client = ddb_client_create(&config, &creds);
 
 	foreach(lc, ddb_list_tables(client))
 	{

@@ -841,3 +841,22 @@ resolve_options(ForeignServer *server, List *table_options,
 		opts->endpoint = default_endpoint("dynamodb", opts->region);
 }
 
+
+/*
+ * The AWS client's settings, from the resolved options of a server.
+ */
+void
+ddb_aws_config(const DdbStreamOptions *opts, DdbAwsConfig *config)
+{
+	config->region = opts->region;
+	config->endpoint = opts->endpoint;
+	config->streams_endpoint = opts->streams_endpoint;
+	config->connect_timeout_ms = opts->connect_timeout_ms;
+	config->request_timeout_ms = opts->request_timeout_ms;
+	config->max_retries = opts->max_retries;
+	config->retry_base_ms = opts->retry_base_ms;
+	config->retry_max_ms = opts->retry_max_ms;
+	config->max_response_bytes = opts->max_response_bytes;
+	config->ca_file = opts->ca_file;
+	config->proxy = opts->proxy;
+}

@@ -23,7 +23,7 @@
 
 #include <stdlib.h>
 
-#include "ddbstream_fdw.h"
+#include "page_peek.h"
 
 /* The last occurrence of pattern in [body, end), or NULL. */
 static const char *

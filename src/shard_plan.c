@@ -165,7 +165,7 @@ shard_start(DdbShard *shard, DdbIteratorType type, const DdbSeqBounds *b,
 {
 	task->shard = shard;
 	task->start_seq = NULL;
-	task->start = DDB_START_TRIM_HORIZON;
+	task->start = DDB_ITER_TRIM_HORIZON;
 
 	if (b->empty)
 		return false;
@@ -185,7 +185,7 @@ shard_start(DdbShard *shard, DdbIteratorType type, const DdbSeqBounds *b,
 
 	if (type == DDB_ITER_LATEST)
 	{
-		task->start = DDB_START_LATEST;
+		task->start = DDB_ITER_LATEST;
 		return shard->ending_seq == NULL;
 	}
 	if (b->lower)
@@ -199,8 +199,8 @@ shard_start(DdbShard *shard, DdbIteratorType type, const DdbSeqBounds *b,
 		}
 		if (ddb_seq_cmp(b->lower, shard->starting_seq) >= 0)
 		{
-			task->start = b->lower_after ? DDB_START_AFTER_SEQUENCE_NUMBER :
-				DDB_START_AT_SEQUENCE_NUMBER;
+			task->start = b->lower_after ? DDB_ITER_AFTER_SEQUENCE_NUMBER :
+				DDB_ITER_AT_SEQUENCE_NUMBER;
 			task->start_seq = ddb_seq_pad(b->lower);
 		}
 	}

@@ -39,6 +39,7 @@ static TokenSet *token_set_create(void);
 static bool token_set_add(TokenSet *set, const char *token);
 static void token_set_free(TokenSet *set);
 static bool is_sequence_number(const char *s);
+static char *parse_list_tables(cJSON *response, List **names);
 
 /*
  * The ARN of a table's latest stream.  A table that never had a stream has
@@ -81,60 +82,63 @@ ddb_describe_table_stream(DdbClient *client, const char *table_name,
 List *
 ddb_list_tables(DdbClient *client)
 {
-	MemoryContext outer = CurrentMemoryContext;
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
-											  "ddbstream_fdw request",
-											  ALLOCSET_DEFAULT_SIZES);
 	List	   *names = NIL;
 	char	   *start_after = NULL;
 	TokenSet   *seen = token_set_create();
 
-	for (;;)
+	do
 	{
-		cJSON	   *body;
+		cJSON	   *body = cJSON_CreateObject();
 		cJSON	   *response;
-		cJSON	   *list;
-		cJSON	   *item;
-		const char *last;
 
-		MemoryContextSwitchTo(cxt);
-		body = cJSON_CreateObject();
 		cJSON_AddNumberToObject(body, "Limit", LIST_TABLES_PAGE);
 		if (start_after)
 			cJSON_AddStringToObject(body, "ExclusiveStartTableName", start_after);
 		response = ddb_request(client, DDB_API_DYNAMODB, "ListTables", body, 0, NULL);
-		list = cJSON_GetObjectItemCaseSensitive(response, "TableNames");
-		if (!cJSON_IsArray(list))
+		cJSON_Delete(body);
+		start_after = parse_list_tables(response, &names);
+		cJSON_Delete(response);
+		if (start_after && !token_set_add(seen, start_after))
 			ddb_raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
-								   "The response has no \"TableNames\" array.");
-		MemoryContextSwitchTo(outer);
-		if (cJSON_GetArraySize(list) > LIST_TABLES_PAGE)
-			ddb_raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
-								   psprintf("A page lists more than the %d tables asked for.",
-											LIST_TABLES_PAGE));
-		cJSON_ArrayForEach(item, list)
-			if (cJSON_IsString(item) && strlen(item->valuestring) <= MAX_TABLE_NAME)
-				names = lappend(names, pstrdup(item->valuestring));
-			else
-				ddb_raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
-									   psprintf("A table name is not a string of at most %d bytes.",
-												MAX_TABLE_NAME));
-		if (list_length(names) > MAX_TABLES)
-			ddb_raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
-								   psprintf("The listing goes on past %d tables, more than an account holds.",
-											MAX_TABLES));
-		last = ddb_json_string(response, "LastEvaluatedTableName");
-		if (last && !token_set_add(seen, last))
-			ddb_raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
-								   "\"LastEvaluatedTableName\" repeats a name the listing has already continued from, so the listing would never end.");
-		start_after = last ? pstrdup(last) : NULL;
-		MemoryContextReset(cxt);
-		if (start_after == NULL)
-			break;
-	}
-	MemoryContextDelete(cxt);
+									   "\"LastEvaluatedTableName\" repeats a name the listing has already continued from, so the listing would never end.");
+		CHECK_FOR_INTERRUPTS();
+	} while (start_after != NULL);
 	token_set_free(seen);
 	return names;
+}
+
+/*
+ * One ListTables answer: append its names to *names and return its
+ * LastEvaluatedTableName, or NULL on the last page.
+ */
+static char *
+parse_list_tables(cJSON *response, List **names)
+{
+	cJSON	   *list = cJSON_GetObjectItemCaseSensitive(response, "TableNames");
+	cJSON	   *item;
+	const char *last;
+
+	if (!cJSON_IsArray(list))
+		ddb_raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
+								   "The response has no \"TableNames\" array.");
+	if (cJSON_GetArraySize(list) > LIST_TABLES_PAGE)
+		ddb_raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
+								   psprintf("A page lists more than the %d tables asked for.",
+											LIST_TABLES_PAGE));
+	cJSON_ArrayForEach(item, list)
+	{
+		if (!cJSON_IsString(item) || strlen(item->valuestring) > MAX_TABLE_NAME)
+			ddb_raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
+									   psprintf("A table name is not a string of at most %d bytes.",
+												MAX_TABLE_NAME));
+		*names = lappend(*names, pstrdup(item->valuestring));
+	}
+	if (list_length(*names) > MAX_TABLES)
+		ddb_raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
+								   psprintf("The listing goes on past %d tables, more than an account holds.",
+											MAX_TABLES));
+	last = ddb_json_string(response, "LastEvaluatedTableName");
+	return last ? pstrdup(last) : NULL;
 }
 
 /*
@@ -143,42 +147,32 @@ ddb_list_tables(DdbClient *client)
 List *
 ddb_describe_stream(DdbClient *client, const char *stream_arn)
 {
-	MemoryContext outer = CurrentMemoryContext;
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
-											  "ddbstream_fdw request",
-											  ALLOCSET_DEFAULT_SIZES);
 	List	   *shards = NIL;
 	char	   *start_after = NULL;
 	TokenSet   *seen = token_set_create();
 
-	for (;;)
+	do
 	{
-		cJSON	   *body;
+		cJSON	   *body = cJSON_CreateObject();
 		cJSON	   *response;
 
-		MemoryContextSwitchTo(cxt);
-		body = cJSON_CreateObject();
 		cJSON_AddStringToObject(body, "StreamArn", stream_arn);
 		cJSON_AddNumberToObject(body, "Limit", DESCRIBE_STREAM_PAGE);
 		if (start_after)
 			cJSON_AddStringToObject(body, "ExclusiveStartShardId", start_after);
 		response = ddb_request(client, DDB_API_STREAMS, "DescribeStream", body, 0, NULL);
-
-		MemoryContextSwitchTo(outer);
+		cJSON_Delete(body);
 		start_after = ddb_parse_describe_stream(response, start_after, &shards);
-		MemoryContextReset(cxt);
+		cJSON_Delete(response);
 		if (list_length(shards) > MAX_SHARDS)
 			ddb_raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
-								   psprintf("The listing goes on past %d shards, more than a stream keeps in its 24 hours.",
-											MAX_SHARDS));
-		if (start_after == NULL)
-			break;
-		if (!token_set_add(seen, start_after))
+									   psprintf("The listing goes on past %d shards, more than a stream keeps in its 24 hours.",
+												MAX_SHARDS));
+		if (start_after && !token_set_add(seen, start_after))
 			ddb_raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
-								   "\"LastEvaluatedShardId\" repeats a shard the listing has already continued from, so the listing would never end.");
+									   "\"LastEvaluatedShardId\" repeats a shard the listing has already continued from, so the listing would never end.");
 		CHECK_FOR_INTERRUPTS();
-	}
-	MemoryContextDelete(cxt);
+	} while (start_after != NULL);
 	token_set_free(seen);
 	return shards;
 }

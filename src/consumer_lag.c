@@ -38,6 +38,9 @@ typedef struct ShardPending
 
 static void check_consumer_table(Relation rel);
 static int	pending_cmp(const void *a, const void *b);
+static ShardPending *count_pending(DdbScan *scan, int *ntasks);
+static void put_shard_row(ReturnSetInfo *rsinfo, DdbScan *scan, DdbShard *shard,
+						  ShardPending *p);
 
 PG_FUNCTION_INFO_V1(ddbstream_fdw_consumer_pending);
 
@@ -45,30 +48,50 @@ Datum
 ddbstream_fdw_consumer_pending(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			relid = PG_GETARG_OID(0);
 	Relation	rel;
 	DdbScan    *scan;
-	List	   *shards;
-	List	   *tasks;
 	ShardPending *pending;
 	int			ntasks;
-	int			cur = -1;
-	DdbShardTask *task;
-	cJSON	   *record;
 	ListCell   *lc;
 
 	InitMaterializedSRF(fcinfo, 0);
-
-	rel = relation_open(relid, AccessShareLock);
+	rel = relation_open(PG_GETARG_OID(0), AccessShareLock);
 	check_consumer_table(rel);
 
 	/* a scan that counts the records without consuming them */
 	scan = ddb_scan_begin(rel, GetUserId(), false, NULL, CurrentMemoryContext);
-	shards = ddb_scan_shards(scan);
-	tasks = ddb_scan_tasks(scan);
-	ntasks = list_length(tasks);
-	pending = palloc0(sizeof(ShardPending) * Max(ntasks, 1));
-	for (int i = 0; i < ntasks; i++)
+	pending = count_pending(scan, &ntasks);
+
+	/* by shard, to find each shard's counts without a quadratic search */
+	qsort(pending, ntasks, sizeof(ShardPending), pending_cmp);
+	foreach(lc, ddb_scan_shards(scan))
+	{
+		DdbShard   *shard = (DdbShard *) lfirst(lc);
+		DdbShardTask key_task = {.shard = shard};
+		ShardPending key = {.task = &key_task};
+
+		put_shard_row(rsinfo, scan, shard,
+					  bsearch(&key, pending, ntasks, sizeof(ShardPending), pending_cmp));
+	}
+
+	ddb_scan_end(scan);
+	relation_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
+
+/* Read the scan to its end, counting the records of each of its tasks. */
+static ShardPending *
+count_pending(DdbScan *scan, int *ntasks)
+{
+	List	   *tasks = ddb_scan_tasks(scan);
+	ShardPending *pending;
+	DdbShardTask *task;
+	cJSON	   *record;
+	int			cur = -1;
+
+	*ntasks = list_length(tasks);
+	pending = palloc0(sizeof(ShardPending) * Max(*ntasks, 1));
+	for (int i = 0; i < *ntasks; i++)
 	{
 		pending[i].task = (DdbShardTask *) list_nth(tasks, i);
 		pending[i].oldest = -1;
@@ -78,47 +101,39 @@ ddbstream_fdw_consumer_pending(PG_FUNCTION_ARGS)
 	while ((record = ddb_scan_next(scan, &task)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
-		while (cur < ntasks - 1 && (cur < 0 || pending[cur].task != task))
+		while (cur < *ntasks - 1 && (cur < 0 || pending[cur].task != task))
 			cur++;
 		pending[cur].records++;
 		if (pending[cur].oldest < 0)
 			pending[cur].oldest = ddb_record_created(record);
 	}
+	return pending;
+}
 
-	/* by shard, to find each shard's counts without a quadratic search */
-	qsort(pending, ntasks, sizeof(ShardPending), pending_cmp);
-	foreach(lc, shards)
-	{
-		DdbShard   *shard = (DdbShard *) lfirst(lc);
-		DdbShardTask key_task = {.shard = shard};
-		ShardPending key = {.task = &key_task};
-		ShardPending *p;
-		Datum		values[PENDING_COLUMNS];
-		bool		nulls[PENDING_COLUMNS];
+/* One row of the result: a shard and what is pending in it (p may be NULL). */
+static void
+put_shard_row(ReturnSetInfo *rsinfo, DdbScan *scan, DdbShard *shard,
+			  ShardPending *p)
+{
+	Datum		values[PENDING_COLUMNS];
+	bool		nulls[PENDING_COLUMNS];
 
-		p = bsearch(&key, pending, ntasks, sizeof(ShardPending), pending_cmp);
-
-		memset(nulls, 0, sizeof(nulls));
-		values[0] = CStringGetTextDatum(ddb_scan_options(scan)->consumer);
-		values[1] = CStringGetTextDatum(ddb_scan_stream_arn(scan));
-		values[2] = CStringGetTextDatum(shard->shard_id);
-		if (shard->parent_shard_id)
-			values[3] = CStringGetTextDatum(shard->parent_shard_id);
-		else
-			nulls[3] = true;
-		values[4] = BoolGetDatum(shard->ending_seq == NULL);
-		values[5] = Int64GetDatum(p ? p->records : 0);
-		if (p && p->oldest >= 0)
-			values[6] = DirectFunctionCall1(float8_timestamptz,
-											Float8GetDatum(p->oldest));
-		else
-			nulls[6] = true;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-
-	ddb_scan_end(scan);
-	relation_close(rel, AccessShareLock);
-	return (Datum) 0;
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = CStringGetTextDatum(ddb_scan_options(scan)->consumer);
+	values[1] = CStringGetTextDatum(ddb_scan_stream_arn(scan));
+	values[2] = CStringGetTextDatum(shard->shard_id);
+	if (shard->parent_shard_id)
+		values[3] = CStringGetTextDatum(shard->parent_shard_id);
+	else
+		nulls[3] = true;
+	values[4] = BoolGetDatum(shard->ending_seq == NULL);
+	values[5] = Int64GetDatum(p ? p->records : 0);
+	if (p && p->oldest >= 0)
+		values[6] = DirectFunctionCall1(float8_timestamptz,
+										Float8GetDatum(p->oldest));
+	else
+		nulls[6] = true;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
 /* A foreign table of ddbstream_fdw with option consumer, readable by the user. */

@@ -79,7 +79,7 @@ typedef struct DdbOption
 	bool		quote_in_hint;	/* OPT_ENUM: the hint quotes the names */
 	int			default_value;	/* OPT_INT, OPT_ENUM: the value when unset */
 	const char *hint;			/* OPT_NONEMPTY: the hint when it is empty */
-	bool		alone;			/* no other option of its catalog with it */
+	bool		alone;			/* no other option of its catalog beside it */
 	size_t		offset;			/* where resolution puts it in
 								 * DdbStreamOptions... */
 	size_t		size;			/* ...and its size; 0: read elsewhere */
@@ -142,27 +142,27 @@ static const DdbOption valid_options[] = {
 	{"endpoint", SERVER, OPT_URL, STORE(endpoint)},
 	{"streams_endpoint", SERVER, OPT_URL, STORE(streams_endpoint)},
 	{"connect_timeout", SERVER, OPT_INT, MILLISECONDS,
-	.default_value = DEFAULT_CONNECT_TIMEOUT_MS, STORE(connect_timeout_ms)},
+		.default_value = DEFAULT_CONNECT_TIMEOUT_MS, STORE(connect_timeout_ms)},
 	{"request_timeout", SERVER, OPT_INT, MILLISECONDS,
-	.default_value = DEFAULT_REQUEST_TIMEOUT_MS, STORE(request_timeout_ms)},
+		.default_value = DEFAULT_REQUEST_TIMEOUT_MS, STORE(request_timeout_ms)},
 	{"max_retries", SERVER, OPT_INT, .min = 0, .max = 100,
-	.default_value = DEFAULT_MAX_RETRIES, STORE(max_retries)},
+		.default_value = DEFAULT_MAX_RETRIES, STORE(max_retries)},
 	{"retry_base_ms", SERVER, OPT_INT, RETRY_DELAY_MS,
-	.default_value = DEFAULT_RETRY_BASE_MS, STORE(retry_base_ms)},
+		.default_value = DEFAULT_RETRY_BASE_MS, STORE(retry_base_ms)},
 	{"retry_max_ms", SERVER, OPT_INT, RETRY_DELAY_MS,
-	.default_value = DEFAULT_RETRY_MAX_MS, STORE(retry_max_ms)},
+		.default_value = DEFAULT_RETRY_MAX_MS, STORE(retry_max_ms)},
 	{"max_concurrency", SERVER, OPT_INT, CONCURRENCY},
 	{"max_response_bytes", SERVER, OPT_INT,
 		.min = MIN_MAX_RESPONSE_BYTES, .max = MAX_MAX_RESPONSE_BYTES,
-	.default_value = DEFAULT_MAX_RESPONSE_BYTES, STORE(max_response_bytes)},
+		.default_value = DEFAULT_MAX_RESPONSE_BYTES, STORE(max_response_bytes)},
 	{"ca_file", SERVER, OPT_TEXT, .check = check_ca_file, STORE(ca_file),
-	.superuser_why = "Only superusers may make the database server read a file."},
+		.superuser_why = "Only superusers may make the database server read a file."},
 	{"proxy", SERVER, OPT_TEXT, .check = check_proxy, STORE(proxy),
-	.superuser_why = "Only superusers may choose a proxy: it receives every request of the server, with its signature and any session token."},
-	/* credentials.c reads these; a superuser's alone: see check_server_options */
+		.superuser_why = "Only superusers may choose a proxy: it receives every request of the server, with its signature and any session token."},
+	/* read by credentials.c; ambient credentials: see check_server_options */
 	{"use_ambient_credentials", SERVER, OPT_BOOL},
 	{"credential_source", SERVER, OPT_ENUM, NAMES(credential_source_names),
-	.case_sensitive = true, .quote_in_hint = true},
+		.case_sensitive = true, .quote_in_hint = true},
 	{"profile", SERVER, OPT_NONEMPTY},
 	/* user mapping: read by credentials.c */
 	{"access_key_id", MAPPING, OPT_TEXT, .check = check_access_key_id},
@@ -172,18 +172,18 @@ static const DdbOption valid_options[] = {
 	{"table_name", TABLE, OPT_TEXT, .check = check_table_name, STORE(table_name)},
 	{"stream_arn", TABLE, OPT_TEXT, .check = check_stream_arn, STORE(stream_arn)},
 	{"iterator_type", TABLE, OPT_ENUM, NAMES(iterator_type_names),
-	.default_value = DDB_ITER_TRIM_HORIZON, STORE(iterator_type)},
+		.default_value = DDB_ITER_TRIM_HORIZON, STORE(iterator_type)},
 	{"sequence_number", TABLE, OPT_TEXT, .check = check_sequence_number,
-	STORE(sequence_number)},
+		STORE(sequence_number)},
 	{"page_size", TABLE, OPT_INT, .min = 1, .max = 1000,
-	.default_value = DEFAULT_PAGE_SIZE, STORE(page_size)},
+		.default_value = DEFAULT_PAGE_SIZE, STORE(page_size)},
 	{"image_format", TABLE, OPT_ENUM, NAMES(image_format_names),
-	.default_value = DDB_IMAGE_PLAIN, STORE(image_format)},
+		.default_value = DDB_IMAGE_PLAIN, STORE(image_format)},
 	{"empty_page_limit", TABLE, OPT_INT, .min = 1, .max = 1000,
-	.default_value = DEFAULT_EMPTY_PAGE_LIMIT, STORE(empty_page_limit)},
+		.default_value = DEFAULT_EMPTY_PAGE_LIMIT, STORE(empty_page_limit)},
 	{"on_trimmed", TABLE, OPT_ENUM, NAMES(on_trimmed_names), STORE(skip_trimmed)},
 	{"consumer", TABLE, OPT_NONEMPTY, STORE(consumer),
-	.hint = "Name the consumer, as in OPTIONS (consumer 'mirror')."},
+		.hint = "Name the consumer, as in OPTIONS (consumer 'mirror')."},
 	{"max_concurrency", TABLE, OPT_INT, CONCURRENCY},
 	{"nul_replacement", TABLE, OPT_TEXT, STORE(nul_replacement)},
 	/* column: read by ddbstream_fdw.c */
@@ -262,6 +262,7 @@ check_option(DefElem *def, Oid catalog, List *options)
 				 errmsg("permission denied to set option \"%s\"", opt->name),
 				 errdetail("%s", opt->superuser_why)));
 	check_value(opt, def);
+	/* attribute: the one other option a column can have is field */
 	if (opt->alone && list_length(options) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),

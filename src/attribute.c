@@ -75,6 +75,8 @@ static cJSON *find_attribute(const DdbColumnInfo *col, cJSON *record);
 static Datum convert(const DdbColumnInfo *col, DdbConversion *cv, cJSON *av);
 static Datum from_number(const DdbColumnInfo *col, cJSON *v);
 static Datum from_time(const DdbColumnInfo *col, DdbConversion *cv, cJSON *v);
+static Datum input_if(const DdbColumnInfo *col, cJSON *v, bool ok,
+					  const char *what);
 static const char *as_text(DdbConversion *cv, cJSON *av);
 static bool is_iso8601(const char *s);
 static bool digits(const char *s, int n);
@@ -199,12 +201,7 @@ from_number(const DdbColumnInfo *col, cJSON *v)
 
 	if ((strcmp(type, "N") != 0 && strcmp(type, "S") != 0) || !cJSON_IsString(v))
 		cannot_convert(col, type, NULL);
-	if (!ddb_is_number(v->valuestring))
-		cannot_convert(col, type,
-					   psprintf("The value \"%s\" is not a number.",
-								ddb_printable(v->valuestring, strlen(v->valuestring), 100)));
-	return InputFunctionCall((FmgrInfo *) &col->input, v->valuestring,
-							 col->ioparam, col->typmod);
+	return input_if(col, v, ddb_is_number(v->valuestring), "a number");
 }
 
 /* An S in ISO 8601 form, or N seconds since 1970-01-01 00:00:00 UTC. */
@@ -222,10 +219,22 @@ from_time(const DdbColumnInfo *col, DdbConversion *cv, cJSON *v)
 	}
 	if (strcmp(type, "S") != 0 || !cJSON_IsString(v))
 		cannot_convert(col, type, NULL);
-	if (!is_iso8601(v->valuestring))
-		cannot_convert(col, type,
-					   psprintf("The value \"%s\" is not an ISO 8601 date and time.",
-								ddb_printable(v->valuestring, strlen(v->valuestring), 100)));
+	return input_if(col, v, is_iso8601(v->valuestring),
+					"an ISO 8601 date and time");
+}
+
+/*
+ * The string v through the column type's input function if ok, else an
+ * error that says v's value is not what (a number, a date and time).
+ */
+static Datum
+input_if(const DdbColumnInfo *col, cJSON *v, bool ok, const char *what)
+{
+	if (!ok)
+		cannot_convert(col, v->string,
+					   psprintf("The value \"%s\" is not %s.",
+								ddb_printable(v->valuestring, strlen(v->valuestring), 100),
+								what));
 	return InputFunctionCall((FmgrInfo *) &col->input, v->valuestring,
 							 col->ioparam, col->typmod);
 }

@@ -98,6 +98,8 @@ typedef struct SpiCopy
 	Oid			owner;			/* InvalidOid: no row, or no owner yet */
 } SpiCopy;
 
+static void forget_trimmed(DdbConsumer *c, List *shards, bool skip_trimmed);
+static bool start_after_position(DdbConsumer *c, DdbShardTask *task);
 static void check_not_auto_held(DdbConsumer *c);
 static void check_privileges(DdbConsumer *c, bool reader, const char *relname);
 static Oid	schema_table(const char *name);
@@ -123,6 +125,7 @@ static void sort_checkpoints(DdbConsumer *c);
 static void set_checkpoint(DdbConsumer *c, const char *shard_id,
 						   const char *seq, bool finished);
 static void consumer_error_context(void *arg);
+static void consumer_key(DdbConsumer *c, Datum *values);
 static Datum text_array(List *strings);
 static int	checkpoint_cmp(const void *a, const void *b);
 static int	string_cmp(const void *a, const void *b);
@@ -214,6 +217,24 @@ ddb_consumer_apply(DdbConsumer *c, List *shards, List *tasks,
 {
 	List	   *kept = NIL;
 	ListCell   *lc;
+
+	forget_trimmed(c, shards, skip_trimmed);
+	foreach(lc, tasks)
+	{
+		DdbShardTask *task = (DdbShardTask *) lfirst(lc);
+
+		if (start_after_position(c, task))
+			kept = lappend(kept, task);
+		else
+			(*nskipped)++;		/* nothing left to read in it */
+	}
+	return kept;
+}
+
+/* The positions in unfinished shards that are no longer listed: see above. */
+static void
+forget_trimmed(DdbConsumer *c, List *shards, bool skip_trimmed)
+{
 	int			nlisted;
 	const char **listed = sorted_shard_ids(shards, &nlisted);
 	int			i;
@@ -240,42 +261,39 @@ ddb_consumer_apply(DdbConsumer *c, List *shards, List *tasks,
 						   cp->seq)));
 		cp->forgotten = true;
 	}
+}
 
-	foreach(lc, tasks)
+/*
+ * Start the task's shard after the consumer's position in it, if any.
+ * False when the consumer has read all of the shard.
+ */
+static bool
+start_after_position(DdbConsumer *c, DdbShardTask *task)
+{
+	DdbShard   *shard = task->shard;
+	Checkpoint *cp = find_checkpoint(c, shard->shard_id);
+
+	if (cp == NULL || cp->seq == NULL || cp->forgotten)
+		return true;
+	if (cp->finished ||
+		(shard->ending_seq && ddb_seq_cmp(cp->seq, shard->ending_seq) >= 0))
+		return false;
+	task->checkpoint = cp->seq;
+
+	/*
+	 * Go on right after the position, unless the plan already starts later
+	 * (a pushed seq > N), or the position lies before the shard (set by
+	 * hand): GetShardIterator refuses such a number, and reading from the
+	 * start skips the consumed records all the same.
+	 */
+	if (ddb_seq_cmp(cp->seq, shard->starting_seq) >= 0 &&
+		(task->start == DDB_ITER_TRIM_HORIZON ||
+		 ddb_seq_cmp(cp->seq, task->start_seq) >= 0))
 	{
-		DdbShardTask *task = (DdbShardTask *) lfirst(lc);
-		DdbShard   *shard = task->shard;
-		Checkpoint *cp = find_checkpoint(c, shard->shard_id);
-
-		if (cp == NULL || cp->seq == NULL || cp->forgotten)
-		{
-			kept = lappend(kept, task);
-			continue;
-		}
-		if (cp->finished ||
-			(shard->ending_seq && ddb_seq_cmp(cp->seq, shard->ending_seq) >= 0))
-		{
-			(*nskipped)++;		/* nothing left to read in it */
-			continue;
-		}
-		task->checkpoint = cp->seq;
-
-		/*
-		 * Go on right after the position, unless the plan already starts
-		 * later (a pushed seq > N), or the position lies before the shard
-		 * (set by hand): GetShardIterator refuses such a number, and reading
-		 * from the start skips the consumed records all the same.
-		 */
-		if (ddb_seq_cmp(cp->seq, shard->starting_seq) >= 0 &&
-			(task->start == DDB_ITER_TRIM_HORIZON ||
-			 ddb_seq_cmp(cp->seq, task->start_seq) >= 0))
-		{
-			task->start = DDB_ITER_AFTER_SEQUENCE_NUMBER;
-			task->start_seq = ddb_seq_pad(cp->seq);
-		}
-		kept = lappend(kept, task);
+		task->start = DDB_ITER_AFTER_SEQUENCE_NUMBER;
+		task->start_seq = ddb_seq_pad(cp->seq);
 	}
-	return kept;
+	return true;
 }
 
 /*
@@ -450,8 +468,7 @@ consumer_owner(DdbConsumer *c)
 	table_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 
-	values[0] = CStringGetTextDatum(c->name);
-	values[1] = CStringGetTextDatum(c->stream_arn);
+	consumer_key(c, values);
 	spi_run(c, table_owner,
 			"SELECT owner::pg_catalog.oid FROM ddbstream_fdw.consumers "
 			"WHERE consumer OPERATOR(pg_catalog.=) $1 "
@@ -499,8 +516,7 @@ lock_consumer(DdbConsumer *c, bool with_owner)
 	Oid			types[3] = {TEXTOID, TEXTOID, REGROLEOID};
 	Datum		values[3];
 
-	values[0] = CStringGetTextDatum(c->name);
-	values[1] = CStringGetTextDatum(c->stream_arn);
+	consumer_key(c, values);
 	values[2] = ObjectIdGetDatum(c->userid);
 	if (with_owner)
 		spi_run(c, c->userid,
@@ -521,6 +537,14 @@ lock_consumer(DdbConsumer *c, bool with_owner)
 				2, types, values, SPI_OK_INSERT, NULL, NULL);
 }
 
+/* $1 and $2 of every statement: the consumer's name and its stream. */
+static void
+consumer_key(DdbConsumer *c, Datum *values)
+{
+	values[0] = CStringGetTextDatum(c->name);
+	values[1] = CStringGetTextDatum(c->stream_arn);
+}
+
 /* Read the consumer's positions into memory, sorted by shard. */
 static void
 read_positions(DdbConsumer *c)
@@ -529,8 +553,7 @@ read_positions(DdbConsumer *c)
 	Datum		values[2];
 	SpiCopy		copy = {c, InvalidOid};
 
-	values[0] = CStringGetTextDatum(c->name);
-	values[1] = CStringGetTextDatum(c->stream_arn);
+	consumer_key(c, values);
 	spi_run(c, c->userid,
 			"SELECT shard_id, sequence_number::pg_catalog.text, shard_finished "
 			"FROM ddbstream_fdw.checkpoints "
@@ -568,8 +591,7 @@ write_positions(DdbConsumer *c)
 		Oid			types[5] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 		Datum		values[5];
 
-		values[0] = CStringGetTextDatum(c->name);
-		values[1] = CStringGetTextDatum(c->stream_arn);
+		consumer_key(c, values);
 		values[2] = text_array(ids);
 		values[3] = text_array(seqs);
 		values[4] = text_array(finished);
@@ -592,8 +614,7 @@ write_positions(DdbConsumer *c)
 		Oid			types[3] = {TEXTOID, TEXTOID, TEXTARRAYOID};
 		Datum		values[3];
 
-		values[0] = CStringGetTextDatum(c->name);
-		values[1] = CStringGetTextDatum(c->stream_arn);
+		consumer_key(c, values);
 		values[2] = text_array(c->listed);
 		spi_run(c, c->userid,
 				"DELETE FROM ddbstream_fdw.checkpoints "

@@ -37,28 +37,39 @@ typedef enum FieldKind
 	KIND_JSON					/* jsonb, json or text */
 } FieldKind;
 
+/* Where a field's value is: a member of the record, or of its "dynamodb". */
+typedef enum FieldPlace
+{
+	IN_RECORD,
+	IN_DYNAMODB,
+	WHOLE_RECORD,				/* the record itself */
+	FROM_SCAN					/* not in the record: the shard being read */
+} FieldPlace;
+
 typedef struct FieldInfo
 {
 	const char *name;
 	FieldKind	kind;
+	FieldPlace	place;
+	const char *member;			/* IN_RECORD, IN_DYNAMODB: its name there */
 } FieldInfo;
 
 static const FieldInfo fields[DDB_FIELD_COUNT] = {
-	[DDB_FIELD_EVENT_ID] = {"event_id", KIND_TEXT},
-	[DDB_FIELD_EVENT_NAME] = {"event_name", KIND_TEXT},
-	[DDB_FIELD_SEQ] = {"seq", KIND_SEQ},
-	[DDB_FIELD_SHARD_ID] = {"shard_id", KIND_TEXT},
-	[DDB_FIELD_CREATED_AT] = {"created_at", KIND_TIME},
-	[DDB_FIELD_KEYS] = {"keys", KIND_JSON},
-	[DDB_FIELD_NEW_IMAGE] = {"new_image", KIND_JSON},
-	[DDB_FIELD_OLD_IMAGE] = {"old_image", KIND_JSON},
-	[DDB_FIELD_SIZE_BYTES] = {"size_bytes", KIND_INT},
-	[DDB_FIELD_STREAM_VIEW_TYPE] = {"stream_view_type", KIND_TEXT},
-	[DDB_FIELD_USER_IDENTITY] = {"user_identity", KIND_JSON},
-	[DDB_FIELD_RECORD] = {"record", KIND_JSON},
-	[DDB_FIELD_EVENT_SOURCE] = {"event_source", KIND_TEXT},
-	[DDB_FIELD_EVENT_VERSION] = {"event_version", KIND_TEXT},
-	[DDB_FIELD_AWS_REGION] = {"aws_region", KIND_TEXT},
+	[DDB_FIELD_EVENT_ID] = {"event_id", KIND_TEXT, IN_RECORD, "eventID"},
+	[DDB_FIELD_EVENT_NAME] = {"event_name", KIND_TEXT, IN_RECORD, "eventName"},
+	[DDB_FIELD_SEQ] = {"seq", KIND_SEQ, IN_DYNAMODB, "SequenceNumber"},
+	[DDB_FIELD_SHARD_ID] = {"shard_id", KIND_TEXT, FROM_SCAN},
+	[DDB_FIELD_CREATED_AT] = {"created_at", KIND_TIME, IN_DYNAMODB, "ApproximateCreationDateTime"},
+	[DDB_FIELD_KEYS] = {"keys", KIND_JSON, IN_DYNAMODB, "Keys"},
+	[DDB_FIELD_NEW_IMAGE] = {"new_image", KIND_JSON, IN_DYNAMODB, "NewImage"},
+	[DDB_FIELD_OLD_IMAGE] = {"old_image", KIND_JSON, IN_DYNAMODB, "OldImage"},
+	[DDB_FIELD_SIZE_BYTES] = {"size_bytes", KIND_INT, IN_DYNAMODB, "SizeBytes"},
+	[DDB_FIELD_STREAM_VIEW_TYPE] = {"stream_view_type", KIND_TEXT, IN_DYNAMODB, "StreamViewType"},
+	[DDB_FIELD_USER_IDENTITY] = {"user_identity", KIND_JSON, IN_RECORD, "userIdentity"},
+	[DDB_FIELD_RECORD] = {"record", KIND_JSON, WHOLE_RECORD},
+	[DDB_FIELD_EVENT_SOURCE] = {"event_source", KIND_TEXT, IN_RECORD, "eventSource"},
+	[DDB_FIELD_EVENT_VERSION] = {"event_version", KIND_TEXT, IN_RECORD, "eventVersion"},
+	[DDB_FIELD_AWS_REGION] = {"aws_region", KIND_TEXT, IN_RECORD, "awsRegion"},
 };
 
 static Jsonb *image_to_jsonb(DdbConversion *cv, cJSON *image,
@@ -66,6 +77,10 @@ static Jsonb *image_to_jsonb(DdbConversion *cv, cJSON *image,
 static JsonbValue *push_attribute_value(DdbConversion *cv,
 										JsonbParseState **state,
 										JsonbIteratorToken token, cJSON *av);
+static JsonbValue *push_map(DdbConversion *cv, JsonbParseState **state,
+							cJSON *v);
+static JsonbValue *push_list(DdbConversion *cv, JsonbParseState **state,
+							 cJSON *v);
 static JsonbValue *push_set(DdbConversion *cv, JsonbParseState **state,
 							cJSON *v, bool numbers);
 static JsonbValue *push_json(DdbConversion *cv, JsonbParseState **state,
@@ -73,15 +88,13 @@ static JsonbValue *push_json(DdbConversion *cv, JsonbParseState **state,
 static Jsonb *json_to_jsonb(DdbConversion *cv, cJSON *item);
 static void invalid_attribute_value(const char *why) pg_attribute_noreturn();
 static void set_string(DdbConversion *cv, JsonbValue *v, const char *s);
-static const char *record_string(cJSON *obj, const char *name);
 static Datum size_bytes_datum(double value, Oid typid);
 static cJSON *record_member(cJSON *obj, const char *name, int type);
-
-const char *
-ddb_field_name(DdbField field)
-{
-	return fields[field].name;
-}
+static cJSON *field_member(const FieldInfo *f, cJSON *record, cJSON *ddb);
+static Datum null_datum(bool *isnull);
+static Datum text_datum(DdbConversion *cv, const char *s, bool *isnull);
+static Datum seq_datum(DdbConversion *cv, const char *s, Oid typid,
+					   bool *isnull);
 
 /* The field of that name, or -1. */
 int
@@ -107,43 +120,36 @@ ddb_field_name_list(void)
 	return buf.data;
 }
 
+/* The column types that can hold a field of each kind, and their names. */
+static const struct
+{
+	Oid			types[3];		/* ended by InvalidOid where fewer */
+	const char *names;
+}			kind_types[] = {
+	[KIND_TEXT] = {{TEXTOID}, "text"},
+	[KIND_SEQ] = {{NUMERICOID, TEXTOID}, "numeric or text"},
+	[KIND_TIME] = {{TIMESTAMPTZOID}, "timestamptz"},
+	[KIND_INT] = {{INT4OID, INT8OID}, "integer or bigint"},
+	[KIND_JSON] = {{JSONBOID, JSONOID, TEXTOID}, "jsonb, json or text"},
+};
+
 /*
  * Raise an error unless a column of type typid can hold the field.
  */
 void
 ddb_check_column_type(DdbField field, Oid typid, const char *colname)
 {
-	const char *accepted = NULL;
+	FieldKind	kind = fields[field].kind;
+	int			i;
 
-	switch (fields[field].kind)
-	{
-		case KIND_TEXT:
-			if (typid != TEXTOID)
-				accepted = "text";
-			break;
-		case KIND_SEQ:
-			if (typid != NUMERICOID && typid != TEXTOID)
-				accepted = "numeric or text";
-			break;
-		case KIND_TIME:
-			if (typid != TIMESTAMPTZOID)
-				accepted = "timestamptz";
-			break;
-		case KIND_INT:
-			if (typid != INT4OID && typid != INT8OID)
-				accepted = "integer or bigint";
-			break;
-		case KIND_JSON:
-			if (typid != JSONBOID && typid != JSONOID && typid != TEXTOID)
-				accepted = "jsonb, json or text";
-			break;
-	}
-	if (accepted)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("column \"%s\" of type %s cannot hold stream field \"%s\"",
-						colname, format_type_be(typid), fields[field].name),
-				 errhint("Declare the column as %s.", accepted)));
+	for (i = 0; i < lengthof(kind_types[kind].types); i++)
+		if (kind_types[kind].types[i] == typid && OidIsValid(typid))
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("column \"%s\" of type %s cannot hold stream field \"%s\"",
+					colname, format_type_be(typid), fields[field].name),
+			 errhint("Declare the column as %s.", kind_types[kind].names)));
 }
 
 /*
@@ -154,86 +160,92 @@ Datum
 ddb_field_datum(DdbField field, Oid typid, DdbConversion *cv,
 				DdbImageFormat format, bool *isnull)
 {
-	cJSON	   *record = cv->record;
-	cJSON	   *ddb = record_member(record, "dynamodb", cJSON_Object);
-	const char *s = NULL;
+	/* a "dynamodb" of the wrong type is an error whatever the field */
+	cJSON	   *ddb = record_member(cv->record, "dynamodb", cJSON_Object);
+	const FieldInfo *f;
 	cJSON	   *item;
 
 	*isnull = false;
-	switch (field)
+	if (field >= DDB_FIELD_COUNT)	/* DDB_FIELD_ATTRIBUTE: see
+									 * ddb_attribute_datum */
+		return null_datum(isnull);
+	f = &fields[field];
+	if (f->place == FROM_SCAN)
+		return text_datum(cv, cv->shard_id, isnull);
+	if (f->place == WHOLE_RECORD)
+		return ddb_jsonb_to_column(json_to_jsonb(cv, cv->record), typid);
+	item = field_member(f, cv->record, ddb);
+	if (item == NULL)
+		return null_datum(isnull);
+
+	switch (f->kind)
 	{
-		case DDB_FIELD_EVENT_ID:
-			s = record_string(record, "eventID");
-			break;
-		case DDB_FIELD_EVENT_NAME:
-			s = record_string(record, "eventName");
-			break;
-		case DDB_FIELD_EVENT_SOURCE:
-			s = record_string(record, "eventSource");
-			break;
-		case DDB_FIELD_EVENT_VERSION:
-			s = record_string(record, "eventVersion");
-			break;
-		case DDB_FIELD_AWS_REGION:
-			s = record_string(record, "awsRegion");
-			break;
-		case DDB_FIELD_SHARD_ID:
-			s = cv->shard_id;
-			break;
-		case DDB_FIELD_STREAM_VIEW_TYPE:
-			s = ddb ? record_string(ddb, "StreamViewType") : NULL;
-			break;
-		case DDB_FIELD_SEQ:
-			s = ddb ? record_string(ddb, "SequenceNumber") : NULL;
-			if (s && typid == NUMERICOID)
-			{
-				if (s[0] == '\0' || strspn(s, "0123456789") != strlen(s))
-					ereport(ERROR,
-							(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-							 errmsg("DynamoDB Streams GetRecords returned an invalid sequence number \"%s\"",
-									ddb_printable(s, strlen(s), 200))));
-				return NumericGetDatum(ddb_number_from_string(s));
-			}
-			break;
-		case DDB_FIELD_CREATED_AT:
-			item = ddb ? record_member(ddb, "ApproximateCreationDateTime", cJSON_Number) : NULL;
-			if (item == NULL || !isfinite(item->valuedouble))
-				break;
+		case KIND_TEXT:
+			return text_datum(cv, item->valuestring, isnull);
+		case KIND_SEQ:
+			return seq_datum(cv, item->valuestring, typid, isnull);
+		case KIND_TIME:
+			if (!isfinite(item->valuedouble))
+				return null_datum(isnull);
 			return DirectFunctionCall1(float8_timestamptz,
 									   Float8GetDatum(item->valuedouble));
-		case DDB_FIELD_SIZE_BYTES:
-			item = ddb ? record_member(ddb, "SizeBytes", cJSON_Number) : NULL;
-			if (item == NULL)
-				break;
+		case KIND_INT:
 			return size_bytes_datum(item->valuedouble, typid);
-		case DDB_FIELD_KEYS:
-		case DDB_FIELD_NEW_IMAGE:
-		case DDB_FIELD_OLD_IMAGE:
-			item = ddb ? record_member(ddb,
-									   field == DDB_FIELD_KEYS ? "Keys" :
-									   field == DDB_FIELD_NEW_IMAGE ? "NewImage" : "OldImage",
-									   cJSON_Object) : NULL;
-			if (item == NULL)
-				break;
-			return ddb_jsonb_to_column(image_to_jsonb(cv, item, format), typid);
-		case DDB_FIELD_USER_IDENTITY:
-			item = record_member(record, "userIdentity", cJSON_Object);
-			if (item == NULL)
-				break;
+		case KIND_JSON:
+			if (f->place == IN_DYNAMODB)	/* Keys, NewImage, OldImage */
+				return ddb_jsonb_to_column(image_to_jsonb(cv, item, format), typid);
 			return ddb_jsonb_to_column(json_to_jsonb(cv, item), typid);
-		case DDB_FIELD_RECORD:
-			return ddb_jsonb_to_column(json_to_jsonb(cv, record), typid);
-		case DDB_FIELD_COUNT:
-		case DDB_FIELD_ATTRIBUTE:	/* see ddb_attribute_datum */
-			break;
 	}
+	pg_unreachable();
+}
 
+/*
+ * The field's member of the record or of its "dynamodb" (NULL: absent), of
+ * the JSON type its kind wants.
+ */
+static cJSON *
+field_member(const FieldInfo *f, cJSON *record, cJSON *ddb)
+{
+	static const int json_type[] = {
+		[KIND_TEXT] = cJSON_String,
+		[KIND_SEQ] = cJSON_String,
+		[KIND_TIME] = cJSON_Number,
+		[KIND_INT] = cJSON_Number,
+		[KIND_JSON] = cJSON_Object,
+	};
+	cJSON	   *parent = f->place == IN_DYNAMODB ? ddb : record;
+
+	return parent ? record_member(parent, f->member, json_type[f->kind]) : NULL;
+}
+
+static Datum
+null_datum(bool *isnull)
+{
+	*isnull = true;
+	return (Datum) 0;
+}
+
+/* A string of the record as text, or NULL. */
+static Datum
+text_datum(DdbConversion *cv, const char *s, bool *isnull)
+{
 	if (s == NULL)
-	{
-		*isnull = true;
-		return (Datum) 0;
-	}
+		return null_datum(isnull);
 	return CStringGetTextDatum(ddb_text_of(cv, s));
+}
+
+/* SequenceNumber as numeric (digits only) or text. */
+static Datum
+seq_datum(DdbConversion *cv, const char *s, Oid typid, bool *isnull)
+{
+	if (typid != NUMERICOID)
+		return text_datum(cv, s, isnull);
+	if (s[0] == '\0' || strspn(s, "0123456789") != strlen(s))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("DynamoDB Streams GetRecords returned an invalid sequence number \"%s\"",
+						ddb_printable(s, strlen(s), 200))));
+	return NumericGetDatum(ddb_number_from_string(s));
 }
 
 /* A member of obj of the given cJSON type, NULL when absent or null. */
@@ -250,14 +262,6 @@ record_member(cJSON *obj, const char *name, int type)
 				 errmsg("DynamoDB Streams GetRecords returned a record whose \"%s\" has the wrong type",
 						name)));
 	return item;
-}
-
-static const char *
-record_string(cJSON *obj, const char *name)
-{
-	cJSON	   *item = record_member(obj, name, cJSON_String);
-
-	return item ? item->valuestring : NULL;
 }
 
 /*
@@ -388,31 +392,9 @@ push_attribute_value(DdbConversion *cv, JsonbParseState **state,
 	else if (strcmp(type, "NULL") == 0)
 		jv.type = jbvNull;
 	else if (strcmp(type, "M") == 0)
-	{
-		cJSON	   *member;
-
-		if (!cJSON_IsObject(v))
-			invalid_attribute_value("An M value must be an object.");
-		pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
-		cJSON_ArrayForEach(member, v)
-		{
-			set_string(cv, &jv, member->string);
-			pushJsonbValue(state, WJB_KEY, &jv);
-			push_attribute_value(cv, state, WJB_VALUE, member);
-		}
-		return pushJsonbValue(state, WJB_END_OBJECT, NULL);
-	}
+		return push_map(cv, state, v);
 	else if (strcmp(type, "L") == 0)
-	{
-		cJSON	   *elem;
-
-		if (!cJSON_IsArray(v))
-			invalid_attribute_value("An L value must be an array.");
-		pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
-		cJSON_ArrayForEach(elem, v)
-			push_attribute_value(cv, state, WJB_ELEM, elem);
-		return pushJsonbValue(state, WJB_END_ARRAY, NULL);
-	}
+		return push_list(cv, state, v);
 	else if (strcmp(type, "SS") == 0 || strcmp(type, "BS") == 0 ||
 			 strcmp(type, "NS") == 0)
 		return push_set(cv, state, v, type[0] == 'N');
@@ -428,6 +410,39 @@ push_attribute_value(DdbConversion *cv, JsonbParseState **state,
 		return result;
 	}
 	return pushJsonbValue(state, token, &jv);
+}
+
+/* An M value: a map of attribute name to AttributeValue, as an object. */
+static JsonbValue *
+push_map(DdbConversion *cv, JsonbParseState **state, cJSON *v)
+{
+	cJSON	   *member;
+	JsonbValue	key;
+
+	if (!cJSON_IsObject(v))
+		invalid_attribute_value("An M value must be an object.");
+	pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+	cJSON_ArrayForEach(member, v)
+	{
+		set_string(cv, &key, member->string);
+		pushJsonbValue(state, WJB_KEY, &key);
+		push_attribute_value(cv, state, WJB_VALUE, member);
+	}
+	return pushJsonbValue(state, WJB_END_OBJECT, NULL);
+}
+
+/* An L value: a list of AttributeValues, as an array. */
+static JsonbValue *
+push_list(DdbConversion *cv, JsonbParseState **state, cJSON *v)
+{
+	cJSON	   *elem;
+
+	if (!cJSON_IsArray(v))
+		invalid_attribute_value("An L value must be an array.");
+	pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+	cJSON_ArrayForEach(elem, v)
+		push_attribute_value(cv, state, WJB_ELEM, elem);
+	return pushJsonbValue(state, WJB_END_ARRAY, NULL);
 }
 
 /* The members of an SS, BS or NS value, as an array. */

@@ -90,6 +90,13 @@ static void no_credentials(ForeignServer *server, Oid userid, const char *tried)
 			pg_attribute_noreturn();
 static void find_credentials(ForeignServer *server, Oid userid,
 							 DdbCredentials *creds);
+static void from_user_mapping(ForeignServer *server, Oid userid,
+							  DdbCredentials *creds);
+static void find_ambient_credentials(ForeignServer *server, Oid userid,
+									 DdbCredentials *creds);
+static void from_ambient_sources(ForeignServer *server, Oid userid,
+								 const char *source, const char *profile,
+								 DdbCredentials *creds);
 static void wipe_when_freed(DdbCredentials *creds);
 static void wipe_credentials(void *arg);
 
@@ -134,19 +141,27 @@ wipe_credentials(void *arg)
 	wipe_string(w->session_token);
 }
 
+/* The user mapping's keys if it has both, else the server's own if allowed. */
 static void
 find_credentials(ForeignServer *server, Oid userid, DdbCredentials *creds)
+{
+	memset(creds, 0, sizeof(*creds));
+	from_user_mapping(server, userid, creds);
+	if (creds->access_key_id && creds->secret_access_key)
+		return;
+	find_ambient_credentials(server, userid, creds);
+}
+
+/*
+ * The keys of userid's user mapping for server, else of its PUBLIC one; what
+ * a mapping lacks stays NULL.
+ */
+static void
+from_user_mapping(ForeignServer *server, Oid userid, DdbCredentials *creds)
 {
 	HeapTuple	tp;
 	List	   *options = NIL;
 	ListCell   *lc;
-	bool		ambient = false;
-	const char *source = "chain";
-	const char *profile = NULL;
-	char	   *where = NULL;
-	char	   *why = NULL;
-
-	memset(creds, 0, sizeof(*creds));
 
 	tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
 						 ObjectIdGetDatum(server->serverid));
@@ -175,8 +190,21 @@ find_credentials(ForeignServer *server, Oid userid, DdbCredentials *creds)
 		else if (strcmp(def->defname, "session_token") == 0)
 			creds->session_token = defGetString(def);
 	}
-	if (creds->access_key_id && creds->secret_access_key)
-		return;
+}
+
+/*
+ * The database server's own credentials, where the server's options allow
+ * them (use_ambient_credentials), from the sources credential_source and
+ * profile name; an error that says what was tried when there are none.
+ */
+static void
+find_ambient_credentials(ForeignServer *server, Oid userid,
+						 DdbCredentials *creds)
+{
+	ListCell   *lc;
+	bool		ambient = false;
+	const char *source = "chain";
+	const char *profile = NULL;
 
 	foreach(lc, server->options)
 	{
@@ -197,6 +225,20 @@ find_credentials(ForeignServer *server, Oid userid, DdbCredentials *creds)
 				 errhint("Create a user mapping with options access_key_id and secret_access_key. A superuser can let the server sign with the database server's own credentials: ALTER SERVER %s OPTIONS (ADD use_ambient_credentials 'true').",
 						 quote_identifier(server->servername))));
 	memset(creds, 0, sizeof(*creds));
+	from_ambient_sources(server, userid, source, profile, creds);
+}
+
+/*
+ * The environment, the shared file, then the instance metadata service, or
+ * only the source credential_source pins.  In the chain, a profile means the
+ * shared file alone, as in the AWS SDKs.
+ */
+static void
+from_ambient_sources(ForeignServer *server, Oid userid, const char *source,
+					 const char *profile, DdbCredentials *creds)
+{
+	char	   *where = NULL;
+	char	   *why = NULL;
 
 	if (strcmp(source, "environment") == 0 ||
 		(strcmp(source, "chain") == 0 && profile == NULL))

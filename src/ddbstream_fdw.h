@@ -183,7 +183,6 @@ extern void ddb_get_credentials(ForeignServer *server, Oid userid,
 								DdbCredentials *creds);
 
 /* in convert.c */
-extern const char *ddb_field_name(DdbField field);
 extern int	ddb_field_by_name(const char *name);
 extern char *ddb_field_name_list(void);
 extern void ddb_check_column_type(DdbField field, Oid typid, const char *colname);

@@ -43,6 +43,7 @@ static bool find_in_image(cJSON *image, NulTarget *t, StringInfo path);
 static bool find_in_attribute(cJSON *av, NulTarget *t, StringInfo path);
 static bool find_in_json(cJSON *item, NulTarget *t, StringInfo path);
 static void append_name(StringInfo path, const char *sep, const char *name);
+static void truncate_path(StringInfo path, int len);
 static const char *member_string(cJSON *obj, const char *name);
 
 /*
@@ -227,8 +228,7 @@ find_in_image(cJSON *image, NulTarget *t, StringInfo path)
 		append_name(path, ".", attr->string);
 		if (holds(attr, t) || find_in_attribute(attr, t, path))
 			return true;
-		path->len = len;
-		path->data[len] = '\0';
+		truncate_path(path, len);
 	}
 	return false;
 }
@@ -259,8 +259,7 @@ find_in_attribute(cJSON *av, NulTarget *t, StringInfo path)
 		if (holds(elem, t) ||
 			(strcmp(v->string, "L") == 0 && find_in_attribute(elem, t, path)))
 			return true;
-		path->len = len;
-		path->data[len] = '\0';
+		truncate_path(path, len);
 	}
 	return false;
 }
@@ -285,10 +284,17 @@ find_in_json(cJSON *item, NulTarget *t, StringInfo path)
 			append_name(path, ".", child->string);
 		if (find_in_json(child, t, path))
 			return true;
-		path->len = len;
-		path->data[len] = '\0';
+		truncate_path(path, len);
 	}
 	return false;
+}
+
+/* Back to the path's first len bytes, after a member that did not hold it. */
+static void
+truncate_path(StringInfo path, int len)
+{
+	path->len = len;
+	path->data[len] = '\0';
 }
 
 /* sep, then name made printable; no separator at the start of the path. */

@@ -1,13 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * option.c
- *		  Option table, validator and the typed options struct of ddbstream_fdw.
+ *		  The option table of ddbstream_fdw, its validator, and the typed
+ *		  options struct resolved from it.
  *
- * Every option value is checked here, so a bad value fails at CREATE or
- * ALTER time rather than at the first scan.  The table valid_options says
- * where each option may appear, the range of each integer option (read by
- * the validator and by the resolution alike) and which options only a
- * superuser may set.
+ * One table, valid_options, says for each option where it may appear, its
+ * type (with the range of an integer and the names of an enumeration), who
+ * may set it and where resolution puts it in DdbStreamOptions.  The
+ * validator and the resolution both walk it, so a rule is written once.
+ * Every value is checked by the validator, so a bad value fails at CREATE
+ * or ALTER time rather than at the first scan; the rules that relate
+ * options to each other follow the table.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,10 +30,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
-#include "utils/syscache.h"
 
 #include "ddbstream_fdw.h"
 
@@ -53,19 +53,36 @@
 #define DEFAULT_MAX_CONCURRENCY	4
 #define MAX_CONCURRENCY			64
 
-typedef enum DdbOptionKind
+typedef enum DdbOptionType
 {
-	OPT_TEXT,					/* checked by its own rule in the validator */
-	OPT_INT						/* digits only, within [min, max] */
-} DdbOptionKind;
+	OPT_TEXT,					/* any text, or what its check function takes */
+	OPT_NONEMPTY,				/* any text but the empty string */
+	OPT_URL,					/* an endpoint URL: see check_url */
+	OPT_INT,					/* decimal digits only, within [min, max] */
+	OPT_BOOL,					/* what defGetBoolean takes */
+	OPT_ENUM					/* one of values[] */
+} DdbOptionType;
+
+typedef void (*DdbOptionCheck) (const char *value);
 
 typedef struct DdbOption
 {
 	const char *name;
 	Oid			catalog;		/* where the option may appear */
-	DdbOptionKind kind;
+	DdbOptionType type;
+	DdbOptionCheck check;		/* OPT_TEXT: the rule of its value, or NULL */
 	int			min;			/* OPT_INT: the valid range */
 	int			max;
+	const char *const *values;	/* OPT_ENUM: the names, in the C enum's order */
+	int			nvalues;
+	bool		case_sensitive; /* OPT_ENUM: names match exactly */
+	bool		quote_in_hint;	/* OPT_ENUM: the hint quotes the names */
+	int			default_value;	/* OPT_INT, OPT_ENUM: the value when unset */
+	const char *hint;			/* OPT_NONEMPTY: the hint when it is empty */
+	bool		alone;			/* no other option of its catalog beside it */
+	size_t		offset;			/* where resolution puts it in
+								 * DdbStreamOptions... */
+	size_t		size;			/* ...and its size; 0: read elsewhere */
 	const char *superuser_why;	/* only superusers may set it, because... */
 } DdbOption;
 
@@ -73,224 +90,184 @@ typedef struct DdbOption
 #define MAPPING	UserMappingRelationId
 #define TABLE	ForeignTableRelationId
 #define COLUMN	AttributeRelationId
-#define MAX_MS	(3600 * 1000)
 
-static const DdbOption valid_options[] = {
-	/* server */
-	{"region", SERVER},
-	{"endpoint", SERVER},
-	{"streams_endpoint", SERVER},
-	{"connect_timeout", SERVER, OPT_INT, 1, MAX_MS},
-	{"request_timeout", SERVER, OPT_INT, 1, MAX_MS},
-	{"max_retries", SERVER, OPT_INT, 0, 100},
-	{"retry_base_ms", SERVER, OPT_INT, 1, 600000},
-	{"retry_max_ms", SERVER, OPT_INT, 1, 600000},
-	{"max_concurrency", SERVER, OPT_INT, 1, MAX_CONCURRENCY},
-	{"max_response_bytes", SERVER, OPT_INT, MIN_MAX_RESPONSE_BYTES, MAX_MAX_RESPONSE_BYTES},
-	{"ca_file", SERVER, OPT_TEXT, 0, 0,
-	"Only superusers may make the database server read a file."},
-	{"proxy", SERVER, OPT_TEXT, 0, 0,
-	"Only superusers may choose a proxy: it receives every request of the server, with its signature and any session token."},
-	/* superuser only to set 'true', and then for any change: see below */
-	{"use_ambient_credentials", SERVER},
-	{"credential_source", SERVER},
-	{"profile", SERVER},
-	/* user mapping */
-	{"access_key_id", MAPPING},
-	{"secret_access_key", MAPPING},
-	{"session_token", MAPPING},
-	/* foreign table */
-	{"table_name", TABLE},
-	{"stream_arn", TABLE},
-	{"iterator_type", TABLE},
-	{"sequence_number", TABLE},
-	{"page_size", TABLE, OPT_INT, 1, 1000},
-	{"image_format", TABLE},
-	{"empty_page_limit", TABLE, OPT_INT, 1, 1000},
-	{"on_trimmed", TABLE},
-	{"consumer", TABLE},
-	{"max_concurrency", TABLE, OPT_INT, 1, MAX_CONCURRENCY},
-	{"nul_replacement", TABLE},
-	/* column */
-	{"field", COLUMN},
-	{"attribute", COLUMN},
-	{NULL, InvalidOid}
-};
+/* The member of DdbStreamOptions that resolution fills. */
+#define STORE(member) \
+	.offset = offsetof(DdbStreamOptions, member), \
+	.size = sizeof(((DdbStreamOptions *) NULL)->member)
+#define NAMES(array)	.values = (array), .nvalues = lengthof(array)
+#define MILLISECONDS	.min = 1, .max = 3600 * 1000
+#define RETRY_DELAY_MS	.min = 1, .max = 600000
+/* max_concurrency may be set on the server and overridden by a table. */
+#define CONCURRENCY \
+	.min = 1, .max = MAX_CONCURRENCY, .default_value = DEFAULT_MAX_CONCURRENCY, \
+	STORE(max_concurrency)
 
+/* Enumerations resolve to their index here: keep the C enum's order. */
 static const char *const iterator_type_names[] = {
 	[DDB_ITER_TRIM_HORIZON] = "trim_horizon",
 	[DDB_ITER_LATEST] = "latest",
 	[DDB_ITER_AT_SEQUENCE_NUMBER] = "at_sequence_number",
 	[DDB_ITER_AFTER_SEQUENCE_NUMBER] = "after_sequence_number",
 };
+static const char *const image_format_names[] = {
+	[DDB_IMAGE_PLAIN] = "plain",
+	[DDB_IMAGE_TYPED] = "typed",
+};
+/* skip_trimmed: 'error' is false, 'skip' true */
+static const char *const on_trimmed_names[] = {"error", "skip"};
+/* read by credentials.c, spelled as in the AWS SDKs */
+static const char *const credential_source_names[] = {
+	"chain", "environment", "shared_file", "instance_metadata"
+};
 
-PG_FUNCTION_INFO_V1(ddbstream_fdw_validator);
+/* An enumeration resolves into an int-sized enum or a bool member. */
+StaticAssertDecl(sizeof(DdbIteratorType) == sizeof(int),
+				 "iterator_type is stored as an int");
+StaticAssertDecl(sizeof(DdbImageFormat) == sizeof(int),
+				 "image_format is stored as an int");
 
-static const DdbOption *find_option(const char *name, Oid catalog);
-static char *valid_option_list(Oid catalog);
 static void check_region(const char *value);
-static void check_url(const char *option, const char *value);
-static void check_proxy(const char *value);
-static bool split_authority(const char *authority, size_t len, char **host,
-							char **port);
-static void check_port(const char *option, const char *value, const char *port);
 static void check_ca_file(const char *path);
-static bool parse_strict_int(const char *value, int *result);
-static int	int_option(DefElem *def);
+static void check_proxy(const char *value);
 static void check_access_key_id(const char *value);
 static void check_table_name(const char *value);
 static void check_stream_arn(const char *value);
-static DdbIteratorType parse_iterator_type(const char *value);
-static DdbImageFormat parse_image_format(const char *value);
 static void check_sequence_number(const char *value);
-static bool parse_on_trimmed(const char *value);
+static void check_field(const char *value);
+
+static const DdbOption valid_options[] = {
+	/* server */
+	{"region", SERVER, OPT_TEXT, .check = check_region, STORE(region)},
+	{"endpoint", SERVER, OPT_URL, STORE(endpoint)},
+	{"streams_endpoint", SERVER, OPT_URL, STORE(streams_endpoint)},
+	{"connect_timeout", SERVER, OPT_INT, MILLISECONDS,
+		.default_value = DEFAULT_CONNECT_TIMEOUT_MS, STORE(connect_timeout_ms)},
+	{"request_timeout", SERVER, OPT_INT, MILLISECONDS,
+		.default_value = DEFAULT_REQUEST_TIMEOUT_MS, STORE(request_timeout_ms)},
+	{"max_retries", SERVER, OPT_INT, .min = 0, .max = 100,
+		.default_value = DEFAULT_MAX_RETRIES, STORE(max_retries)},
+	{"retry_base_ms", SERVER, OPT_INT, RETRY_DELAY_MS,
+		.default_value = DEFAULT_RETRY_BASE_MS, STORE(retry_base_ms)},
+	{"retry_max_ms", SERVER, OPT_INT, RETRY_DELAY_MS,
+		.default_value = DEFAULT_RETRY_MAX_MS, STORE(retry_max_ms)},
+	{"max_concurrency", SERVER, OPT_INT, CONCURRENCY},
+	{"max_response_bytes", SERVER, OPT_INT,
+		.min = MIN_MAX_RESPONSE_BYTES, .max = MAX_MAX_RESPONSE_BYTES,
+		.default_value = DEFAULT_MAX_RESPONSE_BYTES, STORE(max_response_bytes)},
+	{"ca_file", SERVER, OPT_TEXT, .check = check_ca_file, STORE(ca_file),
+		.superuser_why = "Only superusers may make the database server read a file."},
+	{"proxy", SERVER, OPT_TEXT, .check = check_proxy, STORE(proxy),
+		.superuser_why = "Only superusers may choose a proxy: it receives every request of the server, with its signature and any session token."},
+	/* read by credentials.c; ambient credentials: see check_server_options */
+	{"use_ambient_credentials", SERVER, OPT_BOOL},
+	{"credential_source", SERVER, OPT_ENUM, NAMES(credential_source_names),
+		.case_sensitive = true, .quote_in_hint = true},
+	{"profile", SERVER, OPT_NONEMPTY},
+	/* user mapping: read by credentials.c */
+	{"access_key_id", MAPPING, OPT_TEXT, .check = check_access_key_id},
+	{"secret_access_key", MAPPING, OPT_NONEMPTY},
+	{"session_token", MAPPING, OPT_NONEMPTY},
+	/* foreign table */
+	{"table_name", TABLE, OPT_TEXT, .check = check_table_name, STORE(table_name)},
+	{"stream_arn", TABLE, OPT_TEXT, .check = check_stream_arn, STORE(stream_arn)},
+	{"iterator_type", TABLE, OPT_ENUM, NAMES(iterator_type_names),
+		.default_value = DDB_ITER_TRIM_HORIZON, STORE(iterator_type)},
+	{"sequence_number", TABLE, OPT_TEXT, .check = check_sequence_number,
+		STORE(sequence_number)},
+	{"page_size", TABLE, OPT_INT, .min = 1, .max = 1000,
+		.default_value = DEFAULT_PAGE_SIZE, STORE(page_size)},
+	{"image_format", TABLE, OPT_ENUM, NAMES(image_format_names),
+		.default_value = DDB_IMAGE_PLAIN, STORE(image_format)},
+	{"empty_page_limit", TABLE, OPT_INT, .min = 1, .max = 1000,
+		.default_value = DEFAULT_EMPTY_PAGE_LIMIT, STORE(empty_page_limit)},
+	{"on_trimmed", TABLE, OPT_ENUM, NAMES(on_trimmed_names), STORE(skip_trimmed)},
+	{"consumer", TABLE, OPT_NONEMPTY, STORE(consumer),
+		.hint = "Name the consumer, as in OPTIONS (consumer 'mirror')."},
+	{"max_concurrency", TABLE, OPT_INT, CONCURRENCY},
+	{"nul_replacement", TABLE, OPT_TEXT, STORE(nul_replacement)},
+	/* column: read by ddbstream_fdw.c */
+	{"field", COLUMN, OPT_TEXT, .check = check_field},
+	/* a column holds a field of the record or an attribute of the item */
+	{"attribute", COLUMN, OPT_NONEMPTY, .alone = true},
+	{NULL, InvalidOid}
+};
+
+PG_FUNCTION_INFO_V1(ddbstream_fdw_validator);
+
+static void check_option(DefElem *def, Oid catalog, List *options);
+static const DdbOption *find_option(const char *name, Oid catalog);
+static char *valid_option_list(Oid catalog);
+static void check_value(const DdbOption *opt, DefElem *def);
+static void check_url(const char *option, const char *value);
+static bool split_authority(const char *authority, size_t len, char **host,
+							char **port);
+static void check_port(const char *option, const char *value, const char *port);
+static bool parse_strict_int(const char *value, int *result);
+static int	parse_int_option(const DdbOption *opt, const char *value);
+static int	parse_enum_option(const DdbOption *opt, const char *value);
+static char *enum_name_list(const DdbOption *opt);
+static DefElem *last_option(List *options, const char *name);
+static void check_server_options(List *options);
 static void check_table_options(List *options);
+static void check_iterator_options(List *options);
 static void check_user_mapping_options(List *options);
-static char *default_endpoint(const char *service_prefix, const char *region);
 static void resolve_options(ForeignServer *server, List *table_options,
 							DdbStreamOptions *opts);
+static void set_defaults(DdbStreamOptions *opts);
+static void resolve_option(DefElem *def, DdbStreamOptions *opts);
+static void store_number(const DdbOption *opt, DdbStreamOptions *opts, int value);
+static char *default_endpoint(const char *service_prefix, const char *region);
 
 /*
  * Validate the options of a CREATE/ALTER of a server, user mapping, foreign
  * table or column.  PostgreSQL passes the complete resulting option list, so
- * rules that relate options to each other are checked here too.
+ * the rules that relate options to each other are checked here too.
  */
 Datum
 ddbstream_fdw_validator(PG_FUNCTION_ARGS)
 {
 	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
 	Oid			catalog = PG_GETARG_OID(1);
-	bool		have_region = false;
-	bool		ambient = false;
 	ListCell   *lc;
 
 	foreach(lc, options)
-	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-		const char *name = def->defname;
-		const DdbOption *opt = find_option(name, catalog);
+		check_option((DefElem *) lfirst(lc), catalog, options);
 
-		if (opt == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-					 errmsg("invalid option \"%s\"", name),
-					 errhint("Valid options in this context are: %s.",
-							 valid_option_list(catalog))));
-		if (opt->superuser_why && !superuser())
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied to set option \"%s\"", name),
-					 errdetail("%s", opt->superuser_why)));
-
-		if (opt->kind == OPT_INT)
-			(void) int_option(def);
-		else if (strcmp(name, "region") == 0)
-		{
-			check_region(defGetString(def));
-			have_region = true;
-		}
-		else if (strcmp(name, "endpoint") == 0 ||
-				 strcmp(name, "streams_endpoint") == 0)
-			check_url(name, defGetString(def));
-		else if (strcmp(name, "ca_file") == 0)
-			check_ca_file(defGetString(def));
-		else if (strcmp(name, "proxy") == 0)
-			check_proxy(defGetString(def));
-		else if (strcmp(name, "use_ambient_credentials") == 0)
-			ambient = defGetBoolean(def);
-		else if (strcmp(name, "credential_source") == 0)
-		{
-			const char *v = defGetString(def);
-
-			if (strcmp(v, "chain") != 0 && strcmp(v, "environment") != 0 &&
-				strcmp(v, "shared_file") != 0 && strcmp(v, "instance_metadata") != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-						 errmsg("invalid value for option \"credential_source\": \"%s\"", v),
-						 errhint("Valid values are \"chain\", \"environment\", \"shared_file\" and \"instance_metadata\".")));
-		}
-		else if (strcmp(name, "profile") == 0)
-		{
-			if (defGetString(def)[0] == '\0')
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-						 errmsg("option \"profile\" must not be empty")));
-		}
-		else if (strcmp(name, "on_trimmed") == 0)
-			(void) parse_on_trimmed(defGetString(def));
-		else if (strcmp(name, "access_key_id") == 0)
-			check_access_key_id(defGetString(def));
-		else if (strcmp(name, "secret_access_key") == 0 ||
-				 strcmp(name, "session_token") == 0)
-		{
-			if (defGetString(def)[0] == '\0')
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-						 errmsg("option \"%s\" must not be empty", name)));
-		}
-		else if (strcmp(name, "table_name") == 0)
-			check_table_name(defGetString(def));
-		else if (strcmp(name, "stream_arn") == 0)
-			check_stream_arn(defGetString(def));
-		else if (strcmp(name, "iterator_type") == 0)
-			(void) parse_iterator_type(defGetString(def));
-		else if (strcmp(name, "sequence_number") == 0)
-			check_sequence_number(defGetString(def));
-		else if (strcmp(name, "image_format") == 0)
-			(void) parse_image_format(defGetString(def));
-		else if (strcmp(name, "consumer") == 0)
-		{
-			if (defGetString(def)[0] == '\0')
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-						 errmsg("option \"consumer\" must not be empty"),
-						 errhint("Name the consumer, as in OPTIONS (consumer 'mirror').")));
-		}
-		else if (strcmp(name, "attribute") == 0)
-		{
-			if (defGetString(def)[0] == '\0')
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-						 errmsg("option \"attribute\" must not be empty")));
-			if (list_length(options) > 1)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-						 errmsg("options \"field\" and \"attribute\" cannot both be set"),
-						 errhint("A column holds either a field of the stream record or an attribute of the item.")));
-		}
-		else if (strcmp(name, "field") == 0)
-		{
-			if (ddb_field_by_name(defGetString(def)) < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-						 errmsg("invalid value for option \"field\": \"%s\"",
-								defGetString(def)),
-						 errhint("Valid fields are: %s.", ddb_field_name_list())));
-		}
-	}
-
-	/*
-	 * A server that signs with the database server's own credentials is a
-	 * superuser's decision, and so is every later change to it: whoever can
-	 * change its endpoint could send those credentials' signatures anywhere.
-	 */
-	if (catalog == ForeignServerRelationId && ambient && !superuser())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to set or keep option \"use_ambient_credentials\""),
-				 errdetail("Only superusers may let a server sign with the database server's own AWS credentials, or change the options of such a server."),
-				 errhint("Ask a superuser, or use a user mapping with access_key_id and secret_access_key.")));
-	if (catalog == ForeignServerRelationId && !have_region)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-				 errmsg("option \"region\" is required for a ddbstream_fdw server"),
-				 errhint("Add the AWS region of the DynamoDB table, as in OPTIONS (region 'us-east-1').")));
-	if (catalog == ForeignTableRelationId)
+	if (catalog == SERVER)
+		check_server_options(options);
+	else if (catalog == TABLE)
 		check_table_options(options);
-	if (catalog == UserMappingRelationId)
+	else if (catalog == MAPPING)
 		check_user_mapping_options(options);
 
 	PG_RETURN_VOID();
+}
+
+/* One option of the list: known here, set by whom it may be, a valid value. */
+static void
+check_option(DefElem *def, Oid catalog, List *options)
+{
+	const DdbOption *opt = find_option(def->defname, catalog);
+
+	if (opt == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid option \"%s\"", def->defname),
+				 errhint("Valid options in this context are: %s.",
+						 valid_option_list(catalog))));
+	if (opt->superuser_why && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to set option \"%s\"", opt->name),
+				 errdetail("%s", opt->superuser_why)));
+	check_value(opt, def);
+	/* attribute: the one other option a column can have is field */
+	if (opt->alone && list_length(options) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("options \"field\" and \"attribute\" cannot both be set"),
+				 errhint("A column holds either a field of the stream record or an attribute of the item.")));
 }
 
 /* The option of that name in catalog (any catalog: InvalidOid), or NULL. */
@@ -322,6 +299,38 @@ valid_option_list(Oid catalog)
 		appendStringInfoString(&buf, opt->name);
 	}
 	return buf.len > 0 ? buf.data : pstrdup("<none>");
+}
+
+/* Raise an error unless def's value is one of opt's type. */
+static void
+check_value(const DdbOption *opt, DefElem *def)
+{
+	switch (opt->type)
+	{
+		case OPT_TEXT:
+			if (opt->check)
+				opt->check(defGetString(def));
+			break;
+		case OPT_NONEMPTY:
+			if (defGetString(def)[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+						 errmsg("option \"%s\" must not be empty", opt->name),
+						 opt->hint ? errhint("%s", opt->hint) : 0));
+			break;
+		case OPT_URL:
+			check_url(opt->name, defGetString(def));
+			break;
+		case OPT_INT:
+			(void) parse_int_option(opt, defGetString(def));
+			break;
+		case OPT_BOOL:
+			(void) defGetBoolean(def);
+			break;
+		case OPT_ENUM:
+			(void) parse_enum_option(opt, defGetString(def));
+			break;
+	}
 }
 
 static void
@@ -511,21 +520,55 @@ parse_strict_int(const char *value, int *result)
 	return true;
 }
 
-/* An integer option's value, checked against its range in valid_options. */
+/* An integer option's value, checked against its range. */
 static int
-int_option(DefElem *def)
+parse_int_option(const DdbOption *opt, const char *value)
 {
-	const DdbOption *opt = find_option(def->defname, InvalidOid);
-	const char *value = defGetString(def);
 	int			result;
 
-	Assert(opt && opt->kind == OPT_INT);
+	Assert(opt->type == OPT_INT);
 	if (!parse_strict_int(value, &result) || result < opt->min || result > opt->max)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, value),
+				 errmsg("invalid value for option \"%s\": \"%s\"", opt->name, value),
 				 errhint("Valid values are integers from %d to %d.", opt->min, opt->max)));
 	return result;
+}
+
+/* An enumeration's value: the index of its name in opt->values. */
+static int
+parse_enum_option(const DdbOption *opt, const char *value)
+{
+	int			i;
+
+	Assert(opt->type == OPT_ENUM);
+	for (i = 0; i < opt->nvalues; i++)
+		if ((opt->case_sensitive ? strcmp(value, opt->values[i]) :
+			 pg_strcasecmp(value, opt->values[i])) == 0)
+			return i;
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+			 errmsg("invalid value for option \"%s\": \"%s\"", opt->name, value),
+			 errhint("Valid values are %s.", enum_name_list(opt))));
+	return 0;					/* keep compiler quiet */
+}
+
+/* "a, b and c", or "\"a\", \"b\" and \"c\"". */
+static char *
+enum_name_list(const DdbOption *opt)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < opt->nvalues; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, i == opt->nvalues - 1 ? " and " : ", ");
+		appendStringInfo(&buf, opt->quote_in_hint ? "\"%s\"" : "%s",
+						 opt->values[i]);
+	}
+	return buf.data;
 }
 
 static void
@@ -572,62 +615,6 @@ check_stream_arn(const char *value)
 				 errhint("A stream ARN looks like \"arn:aws:dynamodb:us-east-1:123456789012:table/Phones/stream/2024-01-01T00:00:00.000\".")));
 }
 
-static DdbIteratorType
-parse_iterator_type(const char *value)
-{
-	int			i;
-
-	for (i = 0; i < lengthof(iterator_type_names); i++)
-		if (pg_strcasecmp(value, iterator_type_names[i]) == 0)
-			return (DdbIteratorType) i;
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-			 errmsg("invalid value for option \"iterator_type\": \"%s\"", value),
-			 errhint("Valid values are trim_horizon, latest, at_sequence_number and after_sequence_number.")));
-	return DDB_ITER_TRIM_HORIZON;	/* keep compiler quiet */
-}
-
-const char *
-ddb_iterator_type_name(DdbIteratorType type)
-{
-	return iterator_type_names[type];
-}
-
-DdbImageFormat
-ddb_parse_image_format(const char *value)
-{
-	return parse_image_format(value);
-}
-
-static DdbImageFormat
-parse_image_format(const char *value)
-{
-	if (pg_strcasecmp(value, "plain") == 0)
-		return DDB_IMAGE_PLAIN;
-	if (pg_strcasecmp(value, "typed") == 0)
-		return DDB_IMAGE_TYPED;
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-			 errmsg("invalid value for option \"image_format\": \"%s\"", value),
-			 errhint("Valid values are plain and typed.")));
-	return DDB_IMAGE_PLAIN;		/* keep compiler quiet */
-}
-
-/* on_trimmed: 'error' (false) or 'skip' (true). */
-static bool
-parse_on_trimmed(const char *value)
-{
-	if (pg_strcasecmp(value, "error") == 0)
-		return false;
-	if (pg_strcasecmp(value, "skip") == 0)
-		return true;
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-			 errmsg("invalid value for option \"on_trimmed\": \"%s\"", value),
-			 errhint("Valid values are error and skip.")));
-	return false;				/* keep compiler quiet */
-}
-
 static void
 check_sequence_number(const char *value)
 {
@@ -640,32 +627,76 @@ check_sequence_number(const char *value)
 				 errhint("A sequence number is 1 to %d decimal digits.", DDB_SEQ_MAX_DIGITS)));
 }
 
-/* Rules that relate the options of a foreign table to each other. */
 static void
-check_table_options(List *options)
+check_field(const char *value)
 {
-	DefElem    *table_name = NULL;
-	DefElem    *stream_arn = NULL;
-	DefElem    *sequence_number = NULL;
-	DefElem    *consumer = NULL;
-	DdbIteratorType type = DDB_ITER_TRIM_HORIZON;
+	if (ddb_field_by_name(value) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid value for option \"field\": \"%s\"", value),
+				 errhint("Valid fields are: %s.", ddb_field_name_list())));
+}
+
+const char *
+ddb_iterator_type_name(DdbIteratorType type)
+{
+	return iterator_type_names[type];
+}
+
+DdbImageFormat
+ddb_parse_image_format(const char *value)
+{
+	return (DdbImageFormat) parse_enum_option(find_option("image_format", TABLE),
+											  value);
+}
+
+/* The last option of that name in the list, or NULL. */
+static DefElem *
+last_option(List *options, const char *name)
+{
+	DefElem    *found = NULL;
 	ListCell   *lc;
 
 	foreach(lc, options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
 
-		if (strcmp(def->defname, "table_name") == 0)
-			table_name = def;
-		else if (strcmp(def->defname, "stream_arn") == 0)
-			stream_arn = def;
-		else if (strcmp(def->defname, "sequence_number") == 0)
-			sequence_number = def;
-		else if (strcmp(def->defname, "iterator_type") == 0)
-			type = parse_iterator_type(defGetString(def));
-		else if (strcmp(def->defname, "consumer") == 0)
-			consumer = def;
+		if (strcmp(def->defname, name) == 0)
+			found = def;
 	}
+	return found;
+}
+
+/* Rules that relate the options of a server to each other and to its user. */
+static void
+check_server_options(List *options)
+{
+	DefElem    *ambient = last_option(options, "use_ambient_credentials");
+
+	/*
+	 * A server that signs with the database server's own credentials is a
+	 * superuser's decision, and so is every later change to it: whoever can
+	 * change its endpoint could send those credentials' signatures anywhere.
+	 */
+	if (ambient && defGetBoolean(ambient) && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to set or keep option \"use_ambient_credentials\""),
+				 errdetail("Only superusers may let a server sign with the database server's own AWS credentials, or change the options of such a server."),
+				 errhint("Ask a superuser, or use a user mapping with access_key_id and secret_access_key.")));
+	if (last_option(options, "region") == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("option \"region\" is required for a ddbstream_fdw server"),
+				 errhint("Add the AWS region of the DynamoDB table, as in OPTIONS (region 'us-east-1').")));
+}
+
+/* Rules that relate the options of a foreign table to each other. */
+static void
+check_table_options(List *options)
+{
+	DefElem    *table_name = last_option(options, "table_name");
+	DefElem    *stream_arn = last_option(options, "stream_arn");
 
 	if (table_name == NULL && stream_arn == NULL)
 		ereport(ERROR,
@@ -677,16 +708,29 @@ check_table_options(List *options)
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("options \"table_name\" and \"stream_arn\" cannot both be set"),
 				 errhint("Use table_name to follow the table's latest stream, or stream_arn to read one stream.")));
+	check_iterator_options(options);
+}
 
+/* Where a table starts reading: iterator_type, sequence_number, consumer. */
+static void
+check_iterator_options(List *options)
+{
+	DefElem    *iterator_type = last_option(options, "iterator_type");
+	bool		sequence_number = last_option(options, "sequence_number") != NULL;
+	DdbIteratorType type = DDB_ITER_TRIM_HORIZON;
+
+	if (iterator_type)
+		type = parse_enum_option(find_option("iterator_type", TABLE),
+								 defGetString(iterator_type));
 	if ((type == DDB_ITER_AT_SEQUENCE_NUMBER ||
-		 type == DDB_ITER_AFTER_SEQUENCE_NUMBER) && sequence_number == NULL)
+		 type == DDB_ITER_AFTER_SEQUENCE_NUMBER) && !sequence_number)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("iterator_type \"%s\" requires option \"sequence_number\"",
 						ddb_iterator_type_name(type)),
 				 errhint("Add the sequence number to start from, as in OPTIONS (sequence_number '4900000000000000000000001').")));
 	if ((type == DDB_ITER_TRIM_HORIZON || type == DDB_ITER_LATEST) &&
-		sequence_number != NULL)
+		sequence_number)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("option \"sequence_number\" is not allowed with iterator_type \"%s\"",
@@ -698,7 +742,7 @@ check_table_options(List *options)
 	 * record has no position to save: the next scan could not tell where the
 	 * first one began, and would lose or repeat records.
 	 */
-	if (consumer != NULL && type == DDB_ITER_LATEST)
+	if (last_option(options, "consumer") != NULL && type == DDB_ITER_LATEST)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("option \"consumer\" is not allowed with iterator_type \"latest\""),
@@ -708,34 +752,15 @@ check_table_options(List *options)
 static void
 check_user_mapping_options(List *options)
 {
-	bool		have_key = false;
-	bool		have_secret = false;
-	bool		have_token = false;
-	ListCell   *lc;
+	bool		have_key = last_option(options, "access_key_id") != NULL;
+	bool		have_secret = last_option(options, "secret_access_key") != NULL;
+	bool		have_token = last_option(options, "session_token") != NULL;
 
-	foreach(lc, options)
-	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-
-		if (strcmp(def->defname, "access_key_id") == 0)
-			have_key = true;
-		else if (strcmp(def->defname, "secret_access_key") == 0)
-			have_secret = true;
-		else if (strcmp(def->defname, "session_token") == 0)
-			have_token = true;
-	}
 	if (have_key != have_secret || (have_token && !have_key))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("options \"access_key_id\" and \"secret_access_key\" must be given together"),
 				 errhint("A session_token is used only with both of them.")));
-}
-
-static char *
-default_endpoint(const char *service_prefix, const char *region)
-{
-	return psprintf("https://%s.%s.amazonaws.com%s", service_prefix, region,
-					strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
 }
 
 /*
@@ -757,76 +782,18 @@ ddb_get_server_options(ForeignServer *server, DdbStreamOptions *opts)
 	resolve_options(server, NIL, opts);
 }
 
+/* The server's options, then the table's: a table's max_concurrency wins. */
 static void
 resolve_options(ForeignServer *server, List *table_options,
 				DdbStreamOptions *opts)
 {
-	List	   *options = list_concat(list_copy(server->options), table_options);
 	ListCell   *lc;
 
-	memset(opts, 0, sizeof(*opts));
-	opts->iterator_type = DDB_ITER_TRIM_HORIZON;
-	opts->page_size = DEFAULT_PAGE_SIZE;
-	opts->image_format = DDB_IMAGE_PLAIN;
-	opts->empty_page_limit = DEFAULT_EMPTY_PAGE_LIMIT;
-	opts->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
-	opts->request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS;
-	opts->max_retries = DEFAULT_MAX_RETRIES;
-	opts->retry_base_ms = DEFAULT_RETRY_BASE_MS;
-	opts->retry_max_ms = DEFAULT_RETRY_MAX_MS;
-	opts->max_concurrency = DEFAULT_MAX_CONCURRENCY;
-	opts->max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
-
-	foreach(lc, options)
-	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-		const char *name = def->defname;
-
-		if (strcmp(name, "region") == 0)
-			opts->region = defGetString(def);
-		else if (strcmp(name, "endpoint") == 0)
-			opts->endpoint = defGetString(def);
-		else if (strcmp(name, "streams_endpoint") == 0)
-			opts->streams_endpoint = defGetString(def);
-		else if (strcmp(name, "connect_timeout") == 0)
-			opts->connect_timeout_ms = int_option(def);
-		else if (strcmp(name, "request_timeout") == 0)
-			opts->request_timeout_ms = int_option(def);
-		else if (strcmp(name, "max_retries") == 0)
-			opts->max_retries = int_option(def);
-		else if (strcmp(name, "max_concurrency") == 0)
-			opts->max_concurrency = int_option(def);
-		else if (strcmp(name, "max_response_bytes") == 0)
-			opts->max_response_bytes = int_option(def);
-		else if (strcmp(name, "ca_file") == 0)
-			opts->ca_file = defGetString(def);
-		else if (strcmp(name, "proxy") == 0)
-			opts->proxy = defGetString(def);
-		else if (strcmp(name, "retry_base_ms") == 0)
-			opts->retry_base_ms = int_option(def);
-		else if (strcmp(name, "retry_max_ms") == 0)
-			opts->retry_max_ms = int_option(def);
-		else if (strcmp(name, "on_trimmed") == 0)
-			opts->skip_trimmed = parse_on_trimmed(defGetString(def));
-		else if (strcmp(name, "table_name") == 0)
-			opts->table_name = defGetString(def);
-		else if (strcmp(name, "stream_arn") == 0)
-			opts->stream_arn = defGetString(def);
-		else if (strcmp(name, "iterator_type") == 0)
-			opts->iterator_type = parse_iterator_type(defGetString(def));
-		else if (strcmp(name, "sequence_number") == 0)
-			opts->sequence_number = defGetString(def);
-		else if (strcmp(name, "page_size") == 0)
-			opts->page_size = int_option(def);
-		else if (strcmp(name, "empty_page_limit") == 0)
-			opts->empty_page_limit = int_option(def);
-		else if (strcmp(name, "image_format") == 0)
-			opts->image_format = parse_image_format(defGetString(def));
-		else if (strcmp(name, "consumer") == 0)
-			opts->consumer = defGetString(def);
-		else if (strcmp(name, "nul_replacement") == 0)
-			opts->nul_replacement = defGetString(def);
-	}
+	set_defaults(opts);
+	foreach(lc, server->options)
+		resolve_option((DefElem *) lfirst(lc), opts);
+	foreach(lc, table_options)
+		resolve_option((DefElem *) lfirst(lc), opts);
 
 	/* A server created before the validator existed could lack a region. */
 	if (opts->region == NULL)
@@ -841,6 +808,70 @@ resolve_options(ForeignServer *server, List *table_options,
 		opts->endpoint = default_endpoint("dynamodb", opts->region);
 }
 
+/* Every member the table resolves, at its default: NULL, or default_value. */
+static void
+set_defaults(DdbStreamOptions *opts)
+{
+	const DdbOption *opt;
+
+	memset(opts, 0, sizeof(*opts));
+	for (opt = valid_options; opt->name; opt++)
+		if (opt->size > 0 && (opt->type == OPT_INT || opt->type == OPT_ENUM))
+			store_number(opt, opts, opt->default_value);
+}
+
+/*
+ * Put one option's value where the table says.  An option is looked up
+ * whatever catalog it is in, as resolution always did, so that the options
+ * of an object made before the validator checked them keep working.
+ */
+static void
+resolve_option(DefElem *def, DdbStreamOptions *opts)
+{
+	const DdbOption *opt = find_option(def->defname, InvalidOid);
+
+	if (opt == NULL || opt->size == 0)
+		return;					/* not ours, or read elsewhere */
+	switch (opt->type)
+	{
+		case OPT_INT:
+			store_number(opt, opts, parse_int_option(opt, defGetString(def)));
+			break;
+		case OPT_ENUM:
+			store_number(opt, opts, parse_enum_option(opt, defGetString(def)));
+			break;
+		case OPT_BOOL:
+			store_number(opt, opts, defGetBoolean(def));
+			break;
+		case OPT_TEXT:
+		case OPT_NONEMPTY:
+		case OPT_URL:
+			*(char **) ((char *) opts + opt->offset) = defGetString(def);
+			break;
+	}
+}
+
+/* An integer, an enumeration (int-sized) or a bool member. */
+static void
+store_number(const DdbOption *opt, DdbStreamOptions *opts, int value)
+{
+	char	   *member = (char *) opts + opt->offset;
+
+	if (opt->size == sizeof(bool))
+		*(bool *) member = (value != 0);
+	else
+	{
+		Assert(opt->size == sizeof(int));
+		*(int *) member = value;
+	}
+}
+
+static char *
+default_endpoint(const char *service_prefix, const char *region)
+{
+	return psprintf("https://%s.%s.amazonaws.com%s", service_prefix, region,
+					strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
+}
 
 /*
  * The AWS client's settings, from the resolved options of a server.

@@ -103,78 +103,93 @@ is_pseudo_constant(Node *node)
 }
 
 /*
+ * The kind of seq comparison a btree strategy of numeric stands for, with
+ * the column on the right (commuted: 5 < seq is seq > 5); -1 for none.
+ */
+static int
+seq_kind(int strategy, bool commuted)
+{
+	switch (strategy)
+	{
+		case BTLessStrategyNumber:
+			return commuted ? DDB_PUSH_SEQ_GT : DDB_PUSH_SEQ_LT;
+		case BTLessEqualStrategyNumber:
+			return commuted ? DDB_PUSH_SEQ_GE : DDB_PUSH_SEQ_LE;
+		case BTEqualStrategyNumber:
+			return DDB_PUSH_SEQ_EQ;
+		case BTGreaterEqualStrategyNumber:
+			return commuted ? DDB_PUSH_SEQ_LE : DDB_PUSH_SEQ_GE;
+		case BTGreaterStrategyNumber:
+			return commuted ? DDB_PUSH_SEQ_LT : DDB_PUSH_SEQ_GT;
+	}
+	return -1;
+}
+
+/* column op value, or value op column: see classify. */
+static int
+classify_op(OpExpr *op, Index relid, const DdbColumnInfo *columns,
+			int ncolumns, Expr **value, const char **colname)
+{
+	Node	   *left;
+	Node	   *right;
+	int			field;
+	bool		commuted = false;
+
+	if (list_length(op->args) != 2)
+		return -1;
+	left = linitial(op->args);
+	right = lsecond(op->args);
+	field = var_field(left, relid, columns, ncolumns, colname);
+	if (field < 0)
+	{
+		field = var_field(right, relid, columns, ncolumns, colname);
+		commuted = true;
+		right = left;
+	}
+	if (field < 0 || !is_pseudo_constant(right))
+		return -1;
+	*value = (Expr *) right;
+
+	if (field == DDB_FIELD_SHARD_ID)
+		return op->opno == TextEqualOperator ? DDB_PUSH_SHARD_EQ : -1;
+	return seq_kind(get_op_opfamily_strategy(op->opno, numeric_btree_family()),
+					commuted);
+}
+
+/* column = ANY (array value): see classify. */
+static int
+classify_in(ScalarArrayOpExpr *saop, Index relid, const DdbColumnInfo *columns,
+			int ncolumns, Expr **value, const char **colname)
+{
+	int			field;
+
+	if (!saop->useOr || list_length(saop->args) != 2)
+		return -1;
+	field = var_field(linitial(saop->args), relid, columns, ncolumns, colname);
+	if (field < 0 || !is_pseudo_constant(lsecond(saop->args)))
+		return -1;
+	*value = (Expr *) lsecond(saop->args);
+	if (field == DDB_FIELD_SHARD_ID)
+		return saop->opno == TextEqualOperator ? DDB_PUSH_SHARD_IN : -1;
+	return get_op_opfamily_strategy(saop->opno, numeric_btree_family()) ==
+		BTEqualStrategyNumber ? DDB_PUSH_SEQ_IN : -1;
+}
+
+/*
  * Classify one condition.  Returns the pushdown kind and sets *value to the
- * expression to evaluate, or returns -1 when the condition stays local.
+ * expression to evaluate and *colname to the column's name, or returns -1
+ * when the condition stays local.
  */
 static int
 classify(Expr *clause, Index relid, const DdbColumnInfo *columns, int ncolumns,
 		 Expr **value, const char **colname)
 {
 	if (IsA(clause, OpExpr))
-	{
-		OpExpr	   *op = (OpExpr *) clause;
-		Node	   *left,
-				   *right;
-		int			field;
-		int			strategy;
-		bool		commuted = false;
-
-		if (list_length(op->args) != 2)
-			return -1;
-		left = linitial(op->args);
-		right = lsecond(op->args);
-		field = var_field(left, relid, columns, ncolumns, colname);
-		if (field < 0)
-		{
-			field = var_field(right, relid, columns, ncolumns, colname);
-			commuted = true;
-			right = left;
-		}
-		if (field < 0 || !is_pseudo_constant(right))
-			return -1;
-		*value = (Expr *) right;
-
-		if (field == DDB_FIELD_SHARD_ID)
-			return op->opno == TextEqualOperator ? DDB_PUSH_SHARD_EQ : -1;
-
-		strategy = get_op_opfamily_strategy(op->opno, numeric_btree_family());
-		if (commuted)
-			strategy = (strategy == BTLessStrategyNumber) ? BTGreaterStrategyNumber :
-				(strategy == BTLessEqualStrategyNumber) ? BTGreaterEqualStrategyNumber :
-				(strategy == BTGreaterStrategyNumber) ? BTLessStrategyNumber :
-				(strategy == BTGreaterEqualStrategyNumber) ? BTLessEqualStrategyNumber :
-				strategy;
-		switch (strategy)
-		{
-			case BTLessStrategyNumber:
-				return DDB_PUSH_SEQ_LT;
-			case BTLessEqualStrategyNumber:
-				return DDB_PUSH_SEQ_LE;
-			case BTEqualStrategyNumber:
-				return DDB_PUSH_SEQ_EQ;
-			case BTGreaterEqualStrategyNumber:
-				return DDB_PUSH_SEQ_GE;
-			case BTGreaterStrategyNumber:
-				return DDB_PUSH_SEQ_GT;
-		}
-		return -1;
-	}
+		return classify_op((OpExpr *) clause, relid, columns, ncolumns,
+						   value, colname);
 	if (IsA(clause, ScalarArrayOpExpr))
-	{
-		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
-		int			field;
-
-		if (!saop->useOr || list_length(saop->args) != 2)
-			return -1;
-		field = var_field(linitial(saop->args), relid, columns, ncolumns, colname);
-		if (field < 0 || !is_pseudo_constant(lsecond(saop->args)))
-			return -1;
-		*value = (Expr *) lsecond(saop->args);
-		if (field == DDB_FIELD_SHARD_ID)
-			return saop->opno == TextEqualOperator ? DDB_PUSH_SHARD_IN : -1;
-		return get_op_opfamily_strategy(saop->opno, numeric_btree_family()) ==
-			BTEqualStrategyNumber ? DDB_PUSH_SEQ_IN : -1;
-	}
+		return classify_in((ScalarArrayOpExpr *) clause, relid, columns,
+						   ncolumns, value, colname);
 	return -1;
 }
 
@@ -182,8 +197,9 @@ classify(Expr *clause, Index relid, const DdbColumnInfo *columns, int ncolumns,
  * Split the relation's conditions into those pushed to the stream (their
  * value expressions and kinds) and those that only PostgreSQL checks.  Sets
  * *all_pushed when every condition was pushed and is applied exactly by the
- * scan (then a LIMIT can be too), and *explain to the text
- * EXPLAIN shows ("seq > $1 AND shard_id = 'x'").
+ * scan (then a LIMIT can be too), and *seq_explain and *shard_explain to
+ * the text EXPLAIN shows for the seq and the shard_id conditions ("seq > $1
+ * AND seq <= 100", "shard_id = 'x'"), or NULL when there are none.
  */
 void
 ddb_classify_conditions(List *restrictinfos, Index relid,
@@ -294,13 +310,18 @@ numeric_op(PGFunction fn, Numeric n)
 	return DatumGetNumeric(DirectFunctionCall1(fn, NumericGetDatum(n)));
 }
 
+/* A numeric's order against another: <0, 0 or >0. */
+static int
+numeric_compare(Numeric a, Numeric b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a),
+											 NumericGetDatum(b)));
+}
+
 static int
 numeric_sign_of(Numeric n)
 {
-	Numeric		zero = int64_to_numeric(0);
-
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
-											 NumericGetDatum(zero)));
+	return numeric_compare(n, int64_to_numeric(0));
 }
 
 /*
@@ -353,6 +374,131 @@ set_upper(DdbSeqBounds *b, Numeric value)
 		b->upper = digits;
 }
 
+/* The elements of a one-dimensional numeric[] or text[] value. */
+static int
+array_elements(Datum value, Datum **elems, bool **nulls)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(value);
+	int			nelems;
+
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), -1, false, TYPALIGN_INT,
+					  elems, nulls, &nelems);
+	return nelems;
+}
+
+/* Read only the shards in ids, and only those in every earlier list. */
+static void
+restrict_shards(DdbSeqBounds *b, List *ids)
+{
+	b->shard_ids = b->has_shard_filter ? list_intersection(b->shard_ids, ids) : ids;
+	b->has_shard_filter = true;
+}
+
+/* shard_id IN (...): the non-NULL elements. */
+static void
+apply_shard_in(DdbSeqBounds *b, Datum value)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems = array_elements(value, &elems, &nulls);
+	List	   *ids = NIL;
+	int			i;
+
+	for (i = 0; i < nelems; i++)
+		if (!nulls[i])
+			ids = lappend(ids, makeString(TextDatumGetCString(elems[i])));
+	restrict_shards(b, ids);
+}
+
+/*
+ * seq IN (...): from the least to the greatest integral element (a value
+ * with a fraction matches no sequence number); nothing when there is none.
+ */
+static void
+apply_seq_in(DdbSeqBounds *b, Datum value)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems = array_elements(value, &elems, &nulls);
+	Numeric		lo = NULL;
+	Numeric		hi = NULL;
+	int			i;
+
+	for (i = 0; i < nelems; i++)
+	{
+		Numeric		n;
+
+		if (nulls[i])
+			continue;
+		n = DatumGetNumeric(elems[i]);
+		if (!numeric_is_integral(n))
+			continue;
+		if (lo == NULL || numeric_compare(n, lo) < 0)
+			lo = n;
+		if (hi == NULL || numeric_compare(n, hi) > 0)
+			hi = n;
+	}
+	if (lo == NULL)
+	{
+		b->empty = true;
+		return;
+	}
+	set_lower(b, lo, false);
+	set_upper(b, hi);
+}
+
+/* seq = value: a value with a fraction matches no sequence number. */
+static void
+apply_seq_eq(DdbSeqBounds *b, Numeric n)
+{
+	if (!numeric_is_integral(n))
+	{
+		b->empty = true;
+		return;
+	}
+	set_lower(b, n, false);
+	set_upper(b, n);
+}
+
+/* Narrow the bounds by one pushed condition, its value not NULL. */
+static void
+apply_condition(DdbSeqBounds *b, DdbPushKind kind, Datum value)
+{
+	Numeric		n;
+
+	switch (kind)
+	{
+		case DDB_PUSH_SEQ_GT:
+			set_lower(b, DatumGetNumeric(value), true);
+			break;
+		case DDB_PUSH_SEQ_GE:
+			set_lower(b, DatumGetNumeric(value), false);
+			break;
+		case DDB_PUSH_SEQ_LT:
+			/* seq < v  <=>  seq <= ceil(v) - 1 */
+			n = numeric_op(numeric_ceil, DatumGetNumeric(value));
+			n = DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(n),
+													NumericGetDatum(int64_to_numeric(1))));
+			set_upper(b, n);
+			break;
+		case DDB_PUSH_SEQ_LE:
+			set_upper(b, numeric_op(numeric_floor, DatumGetNumeric(value)));
+			break;
+		case DDB_PUSH_SEQ_EQ:
+			apply_seq_eq(b, DatumGetNumeric(value));
+			break;
+		case DDB_PUSH_SEQ_IN:
+			apply_seq_in(b, value);
+			break;
+		case DDB_PUSH_SHARD_EQ:
+			restrict_shards(b, list_make1(makeString(TextDatumGetCString(value))));
+			break;
+		case DDB_PUSH_SHARD_IN:
+			apply_shard_in(b, value);
+			break;
+	}
+}
+
 /*
  * Compute the bounds for a scan from the table's iterator options and the
  * pushed conditions, evaluating their values now (at scan start).
@@ -374,102 +520,14 @@ ddb_eval_bounds(const DdbStreamOptions *opts, List *value_states, List *kinds,
 
 	forboth(lv, value_states, lk, kinds)
 	{
-		ExprState  *state = (ExprState *) lfirst(lv);
-		int			kind = lfirst_int(lk);
 		bool		isnull;
-		Datum		value = ExecEvalExpr(state, econtext, &isnull);
-		Numeric		n;
+		Datum		value = ExecEvalExpr((ExprState *) lfirst(lv), econtext,
+										 &isnull);
 
 		if (isnull)
-		{
 			b->empty = true;	/* a comparison with NULL is never true */
-			continue;
-		}
-		switch (kind)
-		{
-			case DDB_PUSH_SEQ_GT:
-				set_lower(b, DatumGetNumeric(value), true);
-				break;
-			case DDB_PUSH_SEQ_GE:
-				set_lower(b, DatumGetNumeric(value), false);
-				break;
-			case DDB_PUSH_SEQ_LT:
-				/* seq < v  <=>  seq <= ceil(v) - 1 */
-				n = numeric_op(numeric_ceil, DatumGetNumeric(value));
-				n = DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(n),
-														NumericGetDatum(int64_to_numeric(1))));
-				set_upper(b, n);
-				break;
-			case DDB_PUSH_SEQ_LE:
-				set_upper(b, numeric_op(numeric_floor, DatumGetNumeric(value)));
-				break;
-			case DDB_PUSH_SEQ_EQ:
-				n = DatumGetNumeric(value);
-				if (!numeric_is_integral(n))
-				{
-					b->empty = true;
-					break;
-				}
-				set_lower(b, n, false);
-				set_upper(b, n);
-				break;
-			case DDB_PUSH_SEQ_IN:
-			case DDB_PUSH_SHARD_IN:
-				{
-					ArrayType  *arr = DatumGetArrayTypeP(value);
-					Datum	   *elems;
-					bool	   *nulls;
-					int			nelems;
-					int			i;
-					Numeric		lo = NULL,
-								hi = NULL;
-					List	   *ids = NIL;
-
-					deconstruct_array(arr, ARR_ELEMTYPE(arr),
-									  -1, false, TYPALIGN_INT,
-									  &elems, &nulls, &nelems);
-					for (i = 0; i < nelems; i++)
-					{
-						if (nulls[i])
-							continue;
-						if (kind == DDB_PUSH_SHARD_IN)
-						{
-							ids = lappend(ids, makeString(TextDatumGetCString(elems[i])));
-							continue;
-						}
-						n = DatumGetNumeric(elems[i]);
-						if (!numeric_is_integral(n))
-							continue;
-						if (lo == NULL || DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n), NumericGetDatum(lo))) < 0)
-							lo = n;
-						if (hi == NULL || DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n), NumericGetDatum(hi))) > 0)
-							hi = n;
-					}
-					if (kind == DDB_PUSH_SHARD_IN)
-					{
-						b->shard_ids = b->has_shard_filter ?
-							list_intersection(b->shard_ids, ids) : ids;
-						b->has_shard_filter = true;
-					}
-					else if (lo == NULL)
-						b->empty = true;
-					else
-					{
-						set_lower(b, lo, false);
-						set_upper(b, hi);
-					}
-					break;
-				}
-			case DDB_PUSH_SHARD_EQ:
-				{
-					List	   *ids = list_make1(makeString(TextDatumGetCString(value)));
-
-					b->shard_ids = b->has_shard_filter ?
-						list_intersection(b->shard_ids, ids) : ids;
-					b->has_shard_filter = true;
-					break;
-				}
-		}
+		else
+			apply_condition(b, (DdbPushKind) lfirst_int(lk), value);
 	}
 	if (b->lower && b->upper)
 	{

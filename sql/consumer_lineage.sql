@@ -64,6 +64,25 @@ ALTER FOREIGN TABLE split_feed OPTIONS (ADD on_trimmed 'skip');
 SELECT count(*) FROM split_feed;
 SELECT count(*) FROM ddbstream_fdw.checkpoints WHERE shard_id = 'shardId-0000-trimmed';
 
+-- ===================================================================
+-- EXPLAIN ANALYZE counts a shard the plan skips once, also for a
+-- consumer: "root" ends before the seq bound (5 listed, 4 read, 1 skipped)
+-- ===================================================================
+CREATE FOREIGN TABLE skips_feed (shard_id text, seq numeric)
+  SERVER split OPTIONS (table_name 'Split', consumer 'skips');
+CREATE FUNCTION skips_explain() RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) '
+    'SELECT * FROM skips_feed WHERE seq > 100000000000000000012';
+END
+$$;
+SELECT trim(l) AS line
+FROM skips_explain() AS l
+WHERE l ~ 'Shards';
+DROP FUNCTION skips_explain();
+DELETE FROM ddbstream_fdw.checkpoints WHERE consumer = 'skips';
+DELETE FROM ddbstream_fdw.consumers WHERE consumer = 'skips';
+
 DELETE FROM ddbstream_fdw.checkpoints WHERE consumer = 'lineage';
 DELETE FROM ddbstream_fdw.consumers WHERE consumer = 'lineage';
 DROP VIEW lineage_positions;

@@ -322,6 +322,8 @@ list_shards(DdbScan *scan)
 		if (scan->consumer == NULL)
 			scan->consumer = ddb_consumer_open(scan->opts.consumer, scan->stream_arn,
 											   scan->userid, scan->relname, false);
+		/* ddb_consumer_apply adds to the count: the planned skips are in */
+		nskipped = 0;
 		tasks = ddb_consumer_apply(scan->consumer, scan->shards, tasks,
 								   scan->opts.skip_trimmed, &nskipped);
 		scan->stats.shards_skipped += nskipped;

@@ -207,6 +207,28 @@ SELECT count(*) - :fds_before AS fds_leaked FROM pg_ls_dir('/proc/self/fd');
 SELECT (regexp_match(pg_read_file('/proc/self/status'), 'VmRSS:\s+(\d+)'))[1]::int - :rss_before < 4096
   AS memory_grew_less_than_4mb;
 
+-- A failed attempt leaves nothing behind in the scan's memory: the
+-- GetShardIterator and DescribeStream answers are parsed there, and 90
+-- failed attempts of each would otherwise pile up (about 700 bytes each).
+CREATE SERVER patient FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint :'fault_endpoint', max_retries '100',
+           retry_base_ms '1', retry_max_ms '1');
+CREATE USER MAPPING FOR CURRENT_USER SERVER patient
+  OPTIONS (access_key_id 'faultkey', secret_access_key 'faultsecret');
+CREATE FOREIGN TABLE patient_stream (seq numeric) SERVER patient
+  OPTIONS (table_name 'FaultItems', page_size '10');
+\! test/fault add DescribeStream 90 status status=400 type=ThrottlingException message='Rate exceeded'
+\! test/fault add GetShardIterator 90 status status=503 type=ServiceUnavailable
+BEGIN;
+DECLARE patient_cursor CURSOR FOR SELECT seq FROM patient_stream;
+FETCH 1 FROM patient_cursor \g /dev/null
+SELECT total_bytes < 65536 AS scan_memory_bounded
+FROM pg_backend_memory_contexts WHERE name = 'ddbstream_fdw scan data';
+COMMIT;
+\! test/fault stats
+\! test/fault reset
+DROP SERVER patient CASCADE;
+
 DROP FUNCTION same_rows();
 DROP FUNCTION retries();
 DROP TABLE baseline;

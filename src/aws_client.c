@@ -108,7 +108,7 @@ static void send_attempt(DdbClient *client, DdbRequest *req);
 static void receive_attempt(DdbClient *client, DdbRequest *req);
 static DdbAttempt judge_response(DdbClient *client, const DdbHttpResult *res,
 								 const char *not_json, int flags, cJSON **json,
-								 DdbFailure *failure);
+								 DdbFailure *failure, MemoryContext failure_cxt);
 static bool is_retryable_aws_error(const DdbAwsError *err);
 static void backoff(DdbClient *client, int attempt);
 static void raise_failure(DdbClient *client, DdbRequest *req,
@@ -322,14 +322,22 @@ ddb_request_wait(DdbClient *client, DdbRequest *req, size_t *len)
  *
  * A failure is raised, naming the operation, the AWS error type or
  * transport error, and how many attempts were made.  When aws_error is
- * given, an AWS error answer is stored there and NULL is returned instead,
- * for callers that can do better than fail (an expired iterator, trimmed
- * data); with DDB_REQUEST_5XX_AT_ONCE a 5xx answer is returned that way
- * without a retry.
+ * given, an AWS error answer is stored there (in CurrentMemoryContext) and
+ * NULL is returned instead, for callers that can do better than fail (an
+ * expired iterator, trimmed data); with DDB_REQUEST_5XX_AT_ONCE a 5xx
+ * answer is returned that way without a retry.
+ *
+ * What a failed attempt leaves (its error answer parsed, its messages) is
+ * kept in a context of the request's own, reset for each attempt: the
+ * caller's context may be the scan's (GetShardIterator, DescribeStream),
+ * where up to max_retries failed attempts of every request would pile up.
  */
 cJSON *
 ddb_request_parse(DdbClient *client, DdbRequest *req, DdbAwsError *aws_error)
 {
+	MemoryContext failure_cxt = AllocSetContextCreate(CurrentMemoryContext,
+													  "ddbstream_fdw failed attempt",
+													  ALLOCSET_SMALL_SIZES);
 	DdbFailure	failure;
 	int			attempt;
 
@@ -337,18 +345,23 @@ ddb_request_parse(DdbClient *client, DdbRequest *req, DdbAwsError *aws_error)
 	{
 		cJSON	   *json = NULL;
 		DdbAttempt	outcome;
+		MemoryContext old;
 
+		MemoryContextReset(failure_cxt);
 		if (attempt > 1)
 			send_attempt(client, req);
+		old = MemoryContextSwitchTo(failure_cxt);
 		receive_attempt(client, req);
+		MemoryContextSwitchTo(old);
 		memset(&failure, 0, sizeof(failure));
 		outcome = judge_response(client, &req->res, req->not_json, req->flags,
-								 &json, &failure);
+								 &json, &failure, failure_cxt);
 		ddb_http_release(client->http, req->call);
 		req->call = NULL;
 		req->received = false;
 		if (outcome == DDB_ATTEMPT_OK)
 		{
+			MemoryContextDelete(failure_cxt);
 			request_free(req);
 			return json;
 		}
@@ -368,6 +381,12 @@ ddb_request_parse(DdbClient *client, DdbRequest *req, DdbAwsError *aws_error)
 		raise_failure(client, req, outcome, &failure, attempt);
 	}
 	*aws_error = failure.aws;
+	aws_error->type = pstrdup(failure.aws.type);
+	if (failure.aws.message)
+		aws_error->message = pstrdup(failure.aws.message);
+	if (failure.aws.not_aws)
+		aws_error->not_aws = pstrdup(failure.aws.not_aws);
+	MemoryContextDelete(failure_cxt);
 	request_free(req);
 	return NULL;
 }
@@ -467,7 +486,7 @@ receive_attempt(DdbClient *client, DdbRequest *req)
 static DdbAttempt
 judge_response(DdbClient *client, const DdbHttpResult *res_in,
 			   const char *not_json, int flags, cJSON **json,
-			   DdbFailure *failure)
+			   DdbFailure *failure, MemoryContext failure_cxt)
 {
 	DdbHttpResult res = *res_in;
 	int			nuls;
@@ -491,8 +510,11 @@ judge_response(DdbClient *client, const DdbHttpResult *res_in,
 	if (res.status != 200)
 	{
 		/* a body that is not strict JSON is named by its status, and quoted */
+		MemoryContext old = MemoryContextSwitchTo(failure_cxt);
+
 		parse_aws_error(res.status, res.body, res.body_len, not_json == NULL,
 						&failure->aws);
+		MemoryContextSwitchTo(old);
 		failure->retryable = is_retryable_aws_error(&failure->aws);
 		return DDB_ATTEMPT_AWS_ERROR;
 	}
@@ -525,6 +547,8 @@ judge_response(DdbClient *client, const DdbHttpResult *res_in,
 	if (*json == NULL || !cJSON_IsObject(*json))
 	{
 		/* most likely cut short on the way: worth another attempt */
+		cJSON_Delete(*json);
+		*json = NULL;
 		failure->retryable = true;
 		failure->what = "The body is not a JSON object.";
 		return DDB_ATTEMPT_INVALID;

@@ -16,7 +16,7 @@ CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
   OPTIONS (access_key_id 'upgradekey', secret_access_key 'upgradesecret');
 
-\! test/ddb create-table --table-name Upgrades --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=KEYS_ONLY > /dev/null
+\! test/create_table Upgrades --view KEYS_ONLY
 \! for i in 1 2 3 4; do test/ddb put-item --table-name Upgrades --item "{\"id\":{\"S\":\"u$i\"}}"; done
 
 CREATE FOREIGN TABLE upgrades_feed (event_id text, seq numeric, keys jsonb)

@@ -9,7 +9,7 @@ CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
   OPTIONS (access_key_id 'conskey', secret_access_key 'conssecret');
 
-\! test/ddb create-table --table-name Accounts --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/create_table Accounts
 \! for i in 1 2 3; do test/ddb put-item --table-name Accounts --item "{\"id\":{\"S\":\"a$i\"},\"balance\":{\"N\":\"$i\"}}"; done
 
 CREATE FOREIGN TABLE accounts_feed (

@@ -14,7 +14,7 @@ CREATE FOREIGN TABLE err_missing (seq numeric) SERVER ddb OPTIONS (table_name 'N
 SELECT * FROM err_missing;                                                    -- ERROR
 
 -- A table without a stream.
-\! test/ddb create-table --table-name ErrNoStream --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST > /dev/null
+\! test/create_table ErrNoStream --no-stream
 CREATE FOREIGN TABLE err_nostream (seq numeric) SERVER ddb OPTIONS (table_name 'ErrNoStream');
 SELECT * FROM err_nostream;                                                   -- ERROR
 \! test/ddb delete-table --table-name ErrNoStream > /dev/null
@@ -56,7 +56,7 @@ SELECT * FROM err_web;                                                        --
 SELECT * FROM err_web;                                                        -- ERROR
 -- The Streams API names streams_endpoint (here a 400 with a body that is
 -- JSON but no AWS error).
-\! test/ddb create-table --table-name ErrWeb --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=KEYS_ONLY > /dev/null
+\! test/create_table ErrWeb --view KEYS_ONLY
 \! test/fault add DescribeStream 1 body status=400 body='{"error": "no such route"}'
 SELECT * FROM err_web;                                                        -- ERROR
 \! test/fault reset

@@ -13,7 +13,7 @@ CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
   OPTIONS (access_key_id 'iterkey', secret_access_key 'itersecret');
 
-\! test/ddb create-table --table-name Iterators --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/create_table Iterators
 \! for i in 1 2 3 4 5; do test/ddb put-item --table-name Iterators --item "{\"id\":{\"S\":\"r$i\"}}"; done
 
 CREATE FOREIGN TABLE it_stream (seq numeric, keys jsonb)

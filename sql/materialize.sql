@@ -8,7 +8,7 @@ CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
   OPTIONS (access_key_id 'matkey', secret_access_key 'matsecret');
 
-\! test/ddb create-table --table-name Orders --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/create_table Orders
 \! for i in 1 2 3; do test/ddb put-item --table-name Orders --item "{\"id\":{\"S\":\"o$i\"},\"qty\":{\"N\":\"$i\"}}"; done
 
 CREATE FOREIGN TABLE orders_stream (

@@ -11,7 +11,7 @@ CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
   OPTIONS (access_key_id 'mirrorkey', secret_access_key 'mirrorsecret');
 
-\! test/ddb create-table --table-name MirrorPhones --attribute-definitions AttributeName=brand,AttributeType=S AttributeName=model,AttributeType=S --key-schema AttributeName=brand,KeyType=HASH AttributeName=model,KeyType=RANGE --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/create_table MirrorPhones brand:S model:S
 
 -- ===================================================================
 -- the recipe

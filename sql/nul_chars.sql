@@ -23,7 +23,7 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER nul_srv
 -- Four items: a clean one, one with U+0000 in many places (the key, a map
 -- member, a list element, a set member, attribute names), a clean one, and
 -- one with a single U+0000 deep inside.
-\! test/ddb create-table --table-name NulItems --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/create_table NulItems
 \! test/ddb put-item --table-name NulItems --item '{"id":{"S":"a1"},"note":{"S":"clean"}}'
 \! test/ddb put-item --table-name NulItems --item '{"id":{"S":"b\u00002"},"address":{"M":{"street":{"S":"Main\u0000St"}}},"tags":{"L":[{"S":"x"},{"S":"y"},{"S":"z"},{"S":"w\u0000"}]},"colors":{"SS":["red\u0000"]},"meta":{"M":{"in\u0000ner":{"N":"1"}}},"k\u0000ey":{"S":"v"}}'
 \! test/ddb put-item --table-name NulItems --item '{"id":{"S":"c3"},"note":{"S":"clean"}}'

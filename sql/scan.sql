@@ -13,7 +13,7 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
 -- ===================================================================
 -- a table with a NEW_AND_OLD_IMAGES stream: insert, modify, remove
 -- ===================================================================
-\! test/ddb create-table --table-name ScanPhones --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/create_table ScanPhones
 \! test/ddb put-item --table-name ScanPhones --item '{"id":{"S":"p1"},"brand":{"S":"Fairphone"},"price":{"N":"549"}}'
 \! test/ddb put-item --table-name ScanPhones --item '{"id":{"S":"p2"},"brand":{"S":"Pixel"},"price":{"N":"899"}}'
 \! test/ddb update-item --table-name ScanPhones --key '{"id":{"S":"p1"}}' --update-expression 'SET price = :p' --expression-attribute-values '{":p":{"N":"499"}}'

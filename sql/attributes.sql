@@ -6,11 +6,8 @@
 -- N or from an S that is a number, boolean from BOOL only, timestamptz
 -- from an ISO 8601 S or from N, text and jsonb from any type.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'attrkey', secret_access_key 'attrsecret');
+\set server ddb
+\i sql/include/setup.sql
 
 \! test/create_table AttrItems
 \! test/ddb put-item --table-name AttrItems --item '{"id":{"S":"a1"},"Size":{"N":"42"},"price":{"N":"19.99"},"active":{"BOOL":true},"released":{"S":"2024-05-01T10:00:00Z"},"epoch":{"N":"1700000000"},"tags":{"SS":["new","sale"]},"specs":{"M":{"ram":{"N":"8"},"5g":{"BOOL":true}}},"big":{"N":"12345678901234567890123456789012345678"},"nothing":{"NULL":true},"label":{"S":"abc"}}'

@@ -5,7 +5,7 @@
 -- security on ddbstream_fdw.consumers and ddbstream_fdw.checkpoints hides
 -- other roles' consumers.  Positions are finite digit strings.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
+\i sql/include/setup.sql
 CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
 CREATE USER MAPPING FOR PUBLIC SERVER ddb

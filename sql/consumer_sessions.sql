@@ -5,12 +5,9 @@
 -- after the first one's checkpoint.  The second session here is a dblink
 -- connection to this same database.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
+\set server ddb
+\i sql/include/setup.sql
 CREATE EXTENSION dblink;
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'sesskey', secret_access_key 'sesssecret');
 
 \! test/create_table Tickets --view NEW_IMAGE
 \! for i in 1 2 3; do test/ddb put-item --table-name Tickets --item "{\"id\":{\"S\":\"t$i\"}}"; done

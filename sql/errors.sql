@@ -3,11 +3,8 @@
 -- not there.  AWS errors name the operation, the AWS error type and the
 -- service's message.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'errkey', secret_access_key 'errsecret');
+\set server ddb
+\i sql/include/setup.sql
 
 -- A table that does not exist.
 CREATE FOREIGN TABLE err_missing (seq numeric) SERVER ddb OPTIONS (table_name 'NoSuchTable');
@@ -41,7 +38,6 @@ EXPLAIN (COSTS OFF) SELECT * FROM err_down;
 
 -- An endpoint that is not the AWS API: its answer is quoted (the start of
 -- it, made printable) with a hint to check the endpoint options.
-\getenv fault_endpoint FAULT_ENDPOINT
 CREATE SERVER ddb_web FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'fault_endpoint', max_retries '0');
 CREATE USER MAPPING FOR CURRENT_USER SERVER ddb_web

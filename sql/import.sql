@@ -2,11 +2,8 @@
 -- import: IMPORT FOREIGN SCHEMA dynamodb creates one foreign table per
 -- DynamoDB table with a stream, named exactly as the table.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'importkey', secret_access_key 'importsecret');
+\set server ddb
+\i sql/include/setup.sql
 
 \! test/create_table ImpPhones
 \! test/create_table imp-orders.v2 --view KEYS_ONLY

@@ -7,11 +7,8 @@
 --   at_sequence_number      from the record with that number on
 --   after_sequence_number   after the record with that number
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'iterkey', secret_access_key 'itersecret');
+\set server ddb
+\i sql/include/setup.sql
 
 \! test/create_table Iterators
 \! for i in 1 2 3 4 5; do test/ddb put-item --table-name Iterators --item "{\"id\":{\"S\":\"r$i\"}}"; done

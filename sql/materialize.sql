@@ -2,11 +2,8 @@
 -- materialize: copy a stream's records into a table with INSERT ... SELECT,
 -- and later copy only what is new.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'matkey', secret_access_key 'matsecret');
+\set server ddb
+\i sql/include/setup.sql
 
 \! test/create_table Orders
 \! for i in 1 2 3; do test/ddb put-item --table-name Orders --item "{\"id\":{\"S\":\"o$i\"},\"qty\":{\"N\":\"$i\"}}"; done

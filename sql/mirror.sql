@@ -5,11 +5,8 @@
 -- periodically (pg_cron, a scheduler, a loop), each run applies exactly the
 -- changes since the last one, in one transaction.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'mirrorkey', secret_access_key 'mirrorsecret');
+\set server ddb
+\i sql/include/setup.sql
 
 \! test/create_table MirrorPhones brand:S model:S
 

@@ -2,11 +2,8 @@
 -- view_types: what each StreamViewType puts in keys, new_image and
 -- old_image.  A record without an image gives SQL NULL, never '{}'.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'viewkey', secret_access_key 'viewsecret');
+\set server ddb
+\i sql/include/setup.sql
 
 -- One table per view type, View_<type>; in each an item put, put again
 -- with another value, and deleted.

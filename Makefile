@@ -2,7 +2,9 @@
 #
 #   make && make install         build and install into the pg_config found
 #   make installcheck            regression tests (needs PostgreSQL and the
-#                                emulator running: use test/harness check)
+#                                emulator running: use test/harness check;
+#                                one file: test/harness run make installcheck
+#                                REGRESS=scan)
 #   make unit                    unit tests that need no server (SigV4)
 #   make fuzz                    libFuzzer targets (run them with test/fuzz)
 #   make fuzz-run                run each for FUZZ_SECONDS (default 60)

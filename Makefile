@@ -2,7 +2,9 @@
 #
 #   make && make install         build and install into the pg_config found
 #   make installcheck            regression tests (needs PostgreSQL and the
-#                                emulator running: use test/harness check)
+#                                emulator running: use test/harness check;
+#                                one file: test/harness run make installcheck
+#                                REGRESS=scan)
 #   make unit                    unit tests that need no server (SigV4)
 #   make fuzz                    libFuzzer targets (run them with test/fuzz)
 #   make fuzz-run                run each for FUZZ_SECONDS (default 60)
@@ -38,7 +40,7 @@ EXTENSION = ddbstream_fdw
 # install and an updated one are the same.
 DATA = src/ddbstream_fdw--0.1.0.sql src/ddbstream_fdw--0.1.0--0.2.0.sql
 
-REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes nul_chars consumers consumer_sessions consumer_lineage consumer_plans consumer_roles mirror concurrency tls hostile_endpoint seq_gaps consumer_upgrade transport
+REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes nul_chars consumers consumer_sessions consumer_lineage consumer_plans consumer_roles mirror cookbook concurrency tls hostile_endpoint seq_gaps consumer_upgrade transport
 
 PKG_CONFIG ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)

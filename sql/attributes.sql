@@ -6,13 +6,10 @@
 -- N or from an S that is a number, boolean from BOOL only, timestamptz
 -- from an ISO 8601 S or from N, text and jsonb from any type.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'attrkey', secret_access_key 'attrsecret');
+\set server ddb
+\i sql/include/setup.sql
 
-\! test/ddb create-table --table-name AttrItems --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/create_table AttrItems
 \! test/ddb put-item --table-name AttrItems --item '{"id":{"S":"a1"},"Size":{"N":"42"},"price":{"N":"19.99"},"active":{"BOOL":true},"released":{"S":"2024-05-01T10:00:00Z"},"epoch":{"N":"1700000000"},"tags":{"SS":["new","sale"]},"specs":{"M":{"ram":{"N":"8"},"5g":{"BOOL":true}}},"big":{"N":"12345678901234567890123456789012345678"},"nothing":{"NULL":true},"label":{"S":"abc"}}'
 \! test/ddb update-item --table-name AttrItems --key '{"id":{"S":"a1"}}' --update-expression 'SET #s = :s, active = :f' --expression-attribute-names '{"#s":"Size"}' --expression-attribute-values '{":s":{"N":"43"},":f":{"BOOL":false}}'
 \! test/ddb delete-item --table-name AttrItems --key '{"id":{"S":"a1"}}'
@@ -82,7 +79,7 @@ SELECT * FROM attr_type;                                                      --
 -- ===================================================================
 -- the rule of each column type, both ways (one item in its own table)
 -- ===================================================================
-\! test/ddb create-table --table-name AttrRules --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_IMAGE > /dev/null
+\! test/create_table AttrRules --view NEW_IMAGE
 \! test/ddb put-item --table-name AttrRules --item '{"id":{"S":"r1"},"yes":{"S":"yes"},"spaced":{"S":" 42.5 "},"snum":{"S":"42.5"},"sexp":{"S":"-1.5E3"},"whole":{"N":"42"},"frac":{"N":"42.5"},"iso":{"S":"2024-05-01T10:00:00Z"},"iso_date":{"S":"2024-05-01"},"iso_offset":{"S":"2024-05-01T12:00:00.250+02:00"},"iso_local":{"S":"2024-05-01 10:00"},"now":{"S":"now"},"loose_date":{"S":"May 1 2024"},"epoch":{"N":"1700000000.5"},"flag":{"BOOL":true},"one":{"N":"1"},"bin":{"B":"AAEC"},"nums":{"NS":["2","1"]},"map":{"M":{"a":{"N":"1"}}}}'
 SET TimeZone = 'UTC';
 

@@ -7,28 +7,11 @@
 -- Stream "Wide" of test/split_stream_server.py: 64 closed shards of 50
 -- records; stream "Split": a root, two children, two grandchildren.
 --
-\getenv split_endpoint SPLIT_ENDPOINT
-CREATE SERVER split FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'split_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER split
-  OPTIONS (access_key_id 'concurkey', secret_access_key 'concursecret');
+\set server split
+\i sql/include/setup.sql
 
 CREATE FOREIGN TABLE wide (shard_id text, seq numeric)
   SERVER split OPTIONS (table_name 'Wide', max_concurrency '1');
-
--- EXPLAIN ANALYZE with the byte count filtered (it depends on timestamps)
-CREATE FUNCTION explain_requests(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $$
-DECLARE
-  line text;
-BEGIN
-  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
-    IF line ~ 'Requests|Shards|Records Received' THEN
-      RETURN NEXT line;
-    END IF;
-  END LOOP;
-END
-$$;
 
 -- ===================================================================
 -- the same rows in the same order, one shard at a time or 64 at once
@@ -43,7 +26,8 @@ FULL JOIN wide_serial s USING (n, shard_id, seq)
 WHERE w.seq IS NULL OR s.seq IS NULL;
 
 -- Each shard: one GetShardIterator and one GetRecords, as when serial.
-SELECT * FROM explain_requests('SELECT * FROM wide');
+SELECT * FROM explain_filter('SELECT * FROM wide', 'Requests|Shards|Records Received')
+  AS explain_requests;
 
 -- The server's default applies when the table sets none.
 ALTER FOREIGN TABLE wide OPTIONS (DROP max_concurrency);
@@ -64,7 +48,8 @@ SELECT shard_id, seq FROM split_stream;
 -- ===================================================================
 -- under a pushed LIMIT, one shard at a time and no page beyond the need
 -- ===================================================================
-SELECT * FROM explain_requests('SELECT * FROM wide LIMIT 60');
+SELECT * FROM explain_filter('SELECT * FROM wide LIMIT 60', 'Requests|Shards|Records Received')
+  AS explain_requests;
 SELECT count(*) FROM (SELECT * FROM wide LIMIT 60) l;
 
 -- ===================================================================
@@ -74,6 +59,5 @@ ALTER FOREIGN TABLE wide OPTIONS (ADD max_concurrency '0');             -- ERROR
 ALTER FOREIGN TABLE wide OPTIONS (ADD max_concurrency '65');            -- ERROR
 ALTER SERVER split OPTIONS (ADD max_concurrency 'many');                -- ERROR
 
-DROP FUNCTION explain_requests(text);
 DROP TABLE wide_serial;
 DROP SERVER split CASCADE;

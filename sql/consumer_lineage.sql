@@ -10,11 +10,8 @@
 --
 -- A finished shard is never read again; a child starts at its beginning.
 --
-\getenv split_endpoint SPLIT_ENDPOINT
-CREATE SERVER split FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'split_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER split
-  OPTIONS (access_key_id 'splitkey', secret_access_key 'splitsecret');
+\set server split
+\i sql/include/setup.sql
 
 CREATE FOREIGN TABLE split_feed (shard_id text, seq numeric)
   SERVER split OPTIONS (table_name 'Split', consumer 'lineage');

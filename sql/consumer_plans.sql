@@ -5,11 +5,8 @@
 -- transaction.  Two scans of one consumer open at once would both return the
 -- same records: the second fails instead.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'planskey', secret_access_key 'planssecret');
+\set server ddb
+\i sql/include/setup.sql
 
 \! test/load_items.py Parcels 40 --view NEW_IMAGE
 
@@ -24,20 +21,6 @@ INSERT INTO parcel_orders
   SELECT format('item-%s', lpad((g % 1000)::text, 8, '0')), g
   FROM generate_series(1, 100000) g;
 ANALYZE parcel_orders;
-
--- Whether a statement's plan has a Gather node.
-CREATE FUNCTION has_gather(q text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-  l text;
-BEGIN
-  FOR l IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-    IF l ~ 'Gather' THEN
-      RETURN true;
-    END IF;
-  END LOOP;
-  RETURN false;
-END
-$$;
 
 -- ===================================================================
 -- force_parallel_mode: the whole plan runs in parallel mode (no Gather shows:
@@ -59,8 +42,10 @@ SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
-SELECT has_gather($$SELECT count(*) FROM parcels_feed f
-                    JOIN parcel_orders o ON o.id = f.keys ->> 'id'$$) AS gather;
+-- (the plan has a Gather node)
+SELECT EXISTS (SELECT FROM explain_filter($$SELECT count(*) FROM parcels_feed f
+                                           JOIN parcel_orders o ON o.id = f.keys ->> 'id'$$,
+                                          'Gather', plan_only => true)) AS gather;
 -- 5 records of items that have 100 orders each, 20 of items with none
 SELECT count(*) AS order_rows FROM parcels_feed f
   JOIN parcel_orders o ON o.id = f.keys ->> 'id';
@@ -237,6 +222,5 @@ SELECT keys ->> 'id' AS id FROM parcels_feed;
 \! test/ddb delete-table --table-name Parcels > /dev/null
 DELETE FROM ddbstream_fdw.checkpoints;
 DELETE FROM ddbstream_fdw.consumers;
-DROP FUNCTION has_gather(text);
 DROP TABLE parcel_orders, parcel_log;
 DROP SERVER ddb CASCADE;

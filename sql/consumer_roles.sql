@@ -5,13 +5,13 @@
 -- security on ddbstream_fdw.consumers and ddbstream_fdw.checkpoints hides
 -- other roles' consumers.  Positions are finite digit strings.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
+\i sql/include/setup.sql
 CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
 CREATE USER MAPPING FOR PUBLIC SERVER ddb
   OPTIONS (access_key_id 'roleskey', secret_access_key 'rolessecret');
 
-\! test/ddb create-table --table-name Ledger --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=KEYS_ONLY > /dev/null
+\! test/create_table Ledger --view KEYS_ONLY
 \! for i in 1 2 3; do test/ddb put-item --table-name Ledger --item "{\"id\":{\"S\":\"l$i\"}}"; done
 
 -- alice, bob, and carol who is a member of alice; each with the README's

@@ -5,14 +5,11 @@
 -- after the first one's checkpoint.  The second session here is a dblink
 -- connection to this same database.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
+\set server ddb
+\i sql/include/setup.sql
 CREATE EXTENSION dblink;
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'sesskey', secret_access_key 'sesssecret');
 
-\! test/ddb create-table --table-name Tickets --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_IMAGE > /dev/null
+\! test/create_table Tickets --view NEW_IMAGE
 \! for i in 1 2 3; do test/ddb put-item --table-name Tickets --item "{\"id\":{\"S\":\"t$i\"}}"; done
 
 CREATE FOREIGN TABLE tickets_feed (event_id text, seq numeric, keys jsonb)

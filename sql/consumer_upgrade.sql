@@ -2,21 +2,19 @@
 -- consumer_upgrade: ALTER EXTENSION ddbstream_fdw UPDATE keeps every
 -- consumer's positions; a consumer read before the update resumes exactly
 -- where it was after it.  DROP EXTENSION ... CASCADE drops the positions.
--- (Runs last: it drops and creates the extension.)
+-- (It drops the extension and creates it again, at 0.1.0.)
 --
-\getenv ddb_endpoint DDB_ENDPOINT
+\i sql/include/setup.sql
 \set VERBOSITY terse
 DROP EXTENSION ddbstream_fdw CASCADE;
 \set VERBOSITY default
 CREATE EXTENSION ddbstream_fdw VERSION '0.1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'ddbstream_fdw';
 
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'upgradekey', secret_access_key 'upgradesecret');
+\set server ddb
+\i sql/include/setup.sql
 
-\! test/ddb create-table --table-name Upgrades --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=KEYS_ONLY > /dev/null
+\! test/create_table Upgrades --view KEYS_ONLY
 \! for i in 1 2 3 4; do test/ddb put-item --table-name Upgrades --item "{\"id\":{\"S\":\"u$i\"}}"; done
 
 CREATE FOREIGN TABLE upgrades_feed (event_id text, seq numeric, keys jsonb)

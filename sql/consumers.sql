@@ -3,13 +3,10 @@
 -- record once.  Its positions are rows of ddbstream_fdw.checkpoints, written
 -- in the transaction that read the records.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'conskey', secret_access_key 'conssecret');
+\set server ddb
+\i sql/include/setup.sql
 
-\! test/ddb create-table --table-name Accounts --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/create_table Accounts
 \! for i in 1 2 3; do test/ddb put-item --table-name Accounts --item "{\"id\":{\"S\":\"a$i\"},\"balance\":{\"N\":\"$i\"}}"; done
 
 CREATE FOREIGN TABLE accounts_feed (
@@ -145,22 +142,13 @@ CREATE FOREIGN TABLE late_feed (keys jsonb) SERVER ddb
 SELECT keys FROM late_feed;
 SELECT count(*) FROM late_feed;
 
-CREATE FUNCTION explain_lines(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $$
-BEGIN
-  RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query;
-END
-$$;
-
 -- ===================================================================
 -- what EXPLAIN shows; EXPLAIN without ANALYZE reads and consumes nothing
 -- ===================================================================
 EXPLAIN (COSTS OFF) SELECT * FROM accounts_feed;
 \! test/ddb put-item --table-name Accounts --item '{"id":{"S":"a13"}}'
-SELECT line FROM (
-  SELECT regexp_replace(l, '(Bytes Received:) \d+', '\1 N') AS line
-  FROM explain_lines('SELECT * FROM accounts_feed WHERE keys ->> ''id'' = ''none''') AS l
-) x;
+SELECT * FROM explain_filter('SELECT * FROM accounts_feed WHERE keys ->> ''id'' = ''none''')
+  AS line;
 -- EXPLAIN ANALYZE ran the scan, and consumed what it read.
 SELECT count(*) FROM accounts_feed;
 
@@ -210,6 +198,5 @@ DROP ROLE consumers_reader;
 DELETE FROM ddbstream_fdw.checkpoints;
 DELETE FROM ddbstream_fdw.consumers;
 DROP VIEW positions;
-DROP FUNCTION explain_lines(text);
 DROP TABLE account_changes;
 DROP SERVER ddb CASCADE;

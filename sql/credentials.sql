@@ -14,7 +14,7 @@
 -- test/split_stats --credential shows the credential scope and the signed
 -- headers of the last request the split-stream server received.
 --
-\getenv split_endpoint SPLIT_ENDPOINT
+\i sql/include/setup.sql
 CREATE SERVER cred_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'split_endpoint');
 CREATE FOREIGN TABLE cred_stream (seq numeric) SERVER cred_srv OPTIONS (table_name 'Empty');
@@ -155,7 +155,6 @@ ALTER SERVER cred_srv OPTIONS (SET endpoint :'split_endpoint');
 EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM cred_stream;
 -- Some services explain a signature mismatch by quoting the signed request,
 -- session token included: that part of AWS's message is left out.
-\getenv fault_endpoint FAULT_ENDPOINT
 CREATE SERVER sig_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'fault_endpoint', max_retries '0');
 CREATE USER MAPPING FOR CURRENT_USER SERVER sig_srv

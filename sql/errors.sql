@@ -3,18 +3,15 @@
 -- not there.  AWS errors name the operation, the AWS error type and the
 -- service's message.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'errkey', secret_access_key 'errsecret');
+\set server ddb
+\i sql/include/setup.sql
 
 -- A table that does not exist.
 CREATE FOREIGN TABLE err_missing (seq numeric) SERVER ddb OPTIONS (table_name 'NoSuchTable');
 SELECT * FROM err_missing;                                                    -- ERROR
 
 -- A table without a stream.
-\! test/ddb create-table --table-name ErrNoStream --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST > /dev/null
+\! test/create_table ErrNoStream --no-stream
 CREATE FOREIGN TABLE err_nostream (seq numeric) SERVER ddb OPTIONS (table_name 'ErrNoStream');
 SELECT * FROM err_nostream;                                                   -- ERROR
 \! test/ddb delete-table --table-name ErrNoStream > /dev/null
@@ -41,7 +38,6 @@ EXPLAIN (COSTS OFF) SELECT * FROM err_down;
 
 -- An endpoint that is not the AWS API: its answer is quoted (the start of
 -- it, made printable) with a hint to check the endpoint options.
-\getenv fault_endpoint FAULT_ENDPOINT
 CREATE SERVER ddb_web FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'fault_endpoint', max_retries '0');
 CREATE USER MAPPING FOR CURRENT_USER SERVER ddb_web
@@ -56,7 +52,7 @@ SELECT * FROM err_web;                                                        --
 SELECT * FROM err_web;                                                        -- ERROR
 -- The Streams API names streams_endpoint (here a 400 with a body that is
 -- JSON but no AWS error).
-\! test/ddb create-table --table-name ErrWeb --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=KEYS_ONLY > /dev/null
+\! test/create_table ErrWeb --view KEYS_ONLY
 \! test/fault add DescribeStream 1 body status=400 body='{"error": "no such route"}'
 SELECT * FROM err_web;                                                        -- ERROR
 \! test/fault reset

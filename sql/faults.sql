@@ -6,7 +6,7 @@
 -- A scan either returns exactly the fault-free rows or fails with the
 -- documented error; the session goes on normally afterwards.
 --
-\getenv fault_endpoint FAULT_ENDPOINT
+\i sql/include/setup.sql
 -- Fast retries for the tests: 3 retries, 1 ms to 10 ms apart.
 CREATE SERVER faulty FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'fault_endpoint',
@@ -25,17 +25,6 @@ CREATE FUNCTION same_rows() RETURNS text LANGUAGE sql AS $$
   SELECT CASE WHEN (SELECT array_agg(event_id || seq || new_image::text) FROM fault_stream)
                  = (SELECT array_agg(event_id || seq || new_image::text) FROM baseline)
               THEN 'same rows' ELSE 'DIFFERENT ROWS' END
-$$;
-CREATE FUNCTION retries() RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE
-  line text;
-BEGIN
-  FOR line IN EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM fault_stream LOOP
-    IF line ~ 'Retries|GetRecords Requests' THEN
-      RETURN NEXT trim(line);
-    END IF;
-  END LOOP;
-END
 $$;
 
 -- ===================================================================
@@ -65,7 +54,8 @@ SELECT same_rows();
 \! test/fault reset
 -- EXPLAIN ANALYZE counts the retries.
 \! test/fault add GetRecords 2 status status=500 type=InternalServerError
-SELECT retries();
+SELECT explain_filter('SELECT * FROM fault_stream', 'Retries|GetRecords Requests', trimmed => true)
+  AS retries;
 
 -- ===================================================================
 -- expired iterators: a new one after the last record received
@@ -230,7 +220,6 @@ COMMIT;
 DROP SERVER patient CASCADE;
 
 DROP FUNCTION same_rows();
-DROP FUNCTION retries();
 DROP TABLE baseline;
 \! test/ddb delete-table --table-name FaultItems > /dev/null
 DROP SERVER faulty CASCADE;

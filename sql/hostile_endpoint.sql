@@ -9,27 +9,11 @@
 -- Figures that differ from run to run (times, memory) are not printed here:
 -- test/measure appends them to the harness's report.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS ddbstream_fdw;
-RESET client_min_messages;
-\getenv hostile_endpoint HOSTILE_ENDPOINT
+\i sql/include/setup.sql
 CREATE SERVER hostile FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'hostile_endpoint');
 CREATE USER MAPPING FOR CURRENT_USER SERVER hostile
   OPTIONS (access_key_id 'hostilekey', secret_access_key 'hostilesecret');
-
--- What a scan asked for, without the byte count.
-CREATE FUNCTION scan_work(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE
-  line text;
-BEGIN
-  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
-    IF line ~ 'Shards|Requests|Records Received' THEN
-      RETURN NEXT trim(line);
-    END IF;
-  END LOOP;
-END
-$$;
 
 -- ===================================================================
 -- lineage: 150,000 shards, each the parent of the next
@@ -52,7 +36,9 @@ SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000) AS chain_ms \
 SELECT :chain_ms < 60000 AS two_scans_in_less_than_a_minute;
 \set hwm_after `test/measure mem :pid VmHWM`
 \set _ `test/measure note "150,000-shard chain: LIMIT 3 scan and tip scan took :chain_ms ms together; backend peak RSS :hwm_after kB (:rss_before kB before)"`
-SELECT * FROM scan_work('SELECT * FROM chain WHERE seq >= 100000000000001500990');
+-- What the scan asked for.
+SELECT * FROM explain_filter('SELECT * FROM chain WHERE seq >= 100000000000001500990',
+                             'Shards|Requests|Records Received', trimmed => true) AS scan_work;
 
 -- A consumer of the chain: its positions are matched against the 150,000
 -- listed shards by sorted search, not one by one.
@@ -298,4 +284,3 @@ DROP SCHEMA hostile_import;
 SET client_min_messages = warning;
 DROP SERVER hostile CASCADE;
 RESET client_min_messages;
-DROP FUNCTION scan_work(text);

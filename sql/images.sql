@@ -6,13 +6,10 @@
 -- BOOL -> boolean, NULL -> null, M -> object, L -> array, SS/NS/BS -> arrays.
 -- typed: DynamoDB's own AttributeValue JSON, as received.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'imageskey', secret_access_key 'imagessecret');
+\set server ddb
+\i sql/include/setup.sql
 
-\! test/ddb create-table --table-name Images --attribute-definitions AttributeName=pk,AttributeType=S AttributeName=sk,AttributeType=N --key-schema AttributeName=pk,KeyType=HASH AttributeName=sk,KeyType=RANGE --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/create_table Images pk:S sk:N
 \! test/ddb put-item --table-name Images --item '{"pk":{"S":"all-types"},"sk":{"N":"1"},"s":{"S":"héllo \"quoted\" \\ tab\t"},"empty":{"S":""},"n_int":{"N":"-42"},"n_38":{"N":"12345678901234567890123456789012345678"},"n_frac":{"N":"0.000000000000000000000000000000000000012345"},"n_tiny":{"N":"1E-130"},"n_huge":{"N":"9.9999999999999999999999999999999999999E+125"},"b":{"B":"AAECAwQ="},"t":{"BOOL":true},"f":{"BOOL":false},"nul":{"NULL":true},"m":{"M":{"inner":{"M":{"deep":{"L":[{"N":"1"},{"S":"two"},{"BOOL":false}]}}},"empty_map":{"M":{}}}},"l":{"L":[{"S":"a"},{"N":"2.5"},{"NULL":true},{"L":[]},{"M":{"k":{"S":"v"}}}]},"ss":{"SS":["red","blue"]},"ns":{"NS":["1","0.5","-3"]},"bs":{"BS":["AQ==","Ag=="]}}'
 
 CREATE FOREIGN TABLE images_plain (keys jsonb, new_image jsonb)

@@ -2,15 +2,12 @@
 -- import: IMPORT FOREIGN SCHEMA dynamodb creates one foreign table per
 -- DynamoDB table with a stream, named exactly as the table.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'importkey', secret_access_key 'importsecret');
+\set server ddb
+\i sql/include/setup.sql
 
-\! test/ddb create-table --table-name ImpPhones --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
-\! test/ddb create-table --table-name imp-orders.v2 --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=KEYS_ONLY > /dev/null
-\! test/ddb create-table --table-name ImpNoStream --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST > /dev/null
+\! test/create_table ImpPhones
+\! test/create_table imp-orders.v2 --view KEYS_ONLY
+\! test/create_table ImpNoStream --no-stream
 \! test/ddb put-item --table-name ImpPhones --item '{"id":{"S":"p1"}}'
 \! test/ddb put-item --table-name imp-orders.v2 --item '{"id":{"S":"o1"}}'
 

@@ -12,11 +12,8 @@
 --      └─ shardId-0003-right      closed  ...021 ...022
 --         └─ shardId-0005-rightchild open, no records
 --
-\getenv split_endpoint SPLIT_ENDPOINT
-CREATE SERVER split FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'split_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER split
-  OPTIONS (access_key_id 'splitkey', secret_access_key 'splitsecret');
+\set server split
+\i sql/include/setup.sql
 
 -- test/split_stats prints the requests the server received since the last
 -- test/split_stats --reset, per operation and per shard.

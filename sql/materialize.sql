@@ -2,13 +2,10 @@
 -- materialize: copy a stream's records into a table with INSERT ... SELECT,
 -- and later copy only what is new.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'matkey', secret_access_key 'matsecret');
+\set server ddb
+\i sql/include/setup.sql
 
-\! test/ddb create-table --table-name Orders --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/create_table Orders
 \! for i in 1 2 3; do test/ddb put-item --table-name Orders --item "{\"id\":{\"S\":\"o$i\"},\"qty\":{\"N\":\"$i\"}}"; done
 
 CREATE FOREIGN TABLE orders_stream (

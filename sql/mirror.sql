@@ -5,13 +5,10 @@
 -- periodically (pg_cron, a scheduler, a loop), each run applies exactly the
 -- changes since the last one, in one transaction.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'mirrorkey', secret_access_key 'mirrorsecret');
+\set server ddb
+\i sql/include/setup.sql
 
-\! test/ddb create-table --table-name MirrorPhones --attribute-definitions AttributeName=brand,AttributeType=S AttributeName=model,AttributeType=S --key-schema AttributeName=brand,KeyType=HASH AttributeName=model,KeyType=RANGE --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/create_table MirrorPhones brand:S model:S
 
 -- ===================================================================
 -- the recipe

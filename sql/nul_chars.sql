@@ -11,10 +11,7 @@
 -- ANALYZE counts them.  A consumer stuck on such a record goes on once the
 -- option is set, with no hand edit of its positions.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS ddbstream_fdw;
-RESET client_min_messages;
-\getenv ddb_endpoint DDB_ENDPOINT
+\i sql/include/setup.sql
 CREATE SERVER nul_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
 CREATE USER MAPPING FOR CURRENT_USER SERVER nul_srv
@@ -23,7 +20,7 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER nul_srv
 -- Four items: a clean one, one with U+0000 in many places (the key, a map
 -- member, a list element, a set member, attribute names), a clean one, and
 -- one with a single U+0000 deep inside.
-\! test/ddb create-table --table-name NulItems --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/create_table NulItems
 \! test/ddb put-item --table-name NulItems --item '{"id":{"S":"a1"},"note":{"S":"clean"}}'
 \! test/ddb put-item --table-name NulItems --item '{"id":{"S":"b\u00002"},"address":{"M":{"street":{"S":"Main\u0000St"}}},"tags":{"L":[{"S":"x"},{"S":"y"},{"S":"z"},{"S":"w\u0000"}]},"colors":{"SS":["red\u0000"]},"meta":{"M":{"in\u0000ner":{"N":"1"}}},"k\u0000ey":{"S":"v"}}'
 \! test/ddb put-item --table-name NulItems --item '{"id":{"S":"c3"},"note":{"S":"clean"}}'
@@ -108,20 +105,10 @@ SELECT id, address, tags, colors, meta FROM nul_attrs;
 
 -- EXPLAIN ANALYZE says how many were replaced: keys 1 (b2), new_image 7
 -- (id, street, w, red, inner, key of b2; x y of d4).
-CREATE FUNCTION replaced(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE
-  line text;
-BEGIN
-  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
-    IF line ~ 'NUL Characters|Records Received' THEN
-      RETURN NEXT trim(line);
-    END IF;
-  END LOOP;
-END
-$$;
-SELECT replaced('SELECT keys FROM nul_stream');
-SELECT replaced('SELECT keys, new_image FROM nul_stream');
-SELECT replaced('SELECT count(*) FROM nul_stream');
+\set counts 'NUL Characters|Records Received'
+SELECT explain_filter('SELECT keys FROM nul_stream', :'counts', trimmed => true) AS replaced;
+SELECT explain_filter('SELECT keys, new_image FROM nul_stream', :'counts', trimmed => true) AS replaced;
+SELECT explain_filter('SELECT count(*) FROM nul_stream', :'counts', trimmed => true) AS replaced;
 
 -- ===================================================================
 -- a consumer stuck on the record moves on once the option is set
@@ -146,7 +133,6 @@ SELECT count(*) AS copied FROM nul_copy;
 -- records of GetRecords only, the byte that stands for it inside the scan
 -- cannot be sent, and an escaped backslash is not U+0000
 -- ===================================================================
-\getenv fault_endpoint FAULT_ENDPOINT
 CREATE SERVER nul_fault FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'fault_endpoint', max_retries '0');
 CREATE USER MAPPING FOR CURRENT_USER SERVER nul_fault
@@ -172,7 +158,6 @@ ALTER FOREIGN TABLE nul_feed OPTIONS (SET nul_replacement ' ');
 SELECT ftoptions FROM pg_foreign_table WHERE ftrelid = 'nul_feed'::regclass;
 
 DROP FUNCTION nul_error(text);
-DROP FUNCTION replaced(text);
 DROP TABLE nul_copy;
 DELETE FROM ddbstream_fdw.checkpoints WHERE consumer = 'nul_mirror';
 DELETE FROM ddbstream_fdw.consumers WHERE consumer = 'nul_mirror';

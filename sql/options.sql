@@ -2,7 +2,7 @@
 -- options: every option of ddbstream_fdw is checked when it is set, at
 -- CREATE or ALTER time, not at the first scan.  Nothing here reaches AWS.
 --
-CREATE EXTENSION ddbstream_fdw;
+\i sql/include/setup.sql
 
 -- ===================================================================
 -- server options: region (required), endpoint, streams_endpoint,

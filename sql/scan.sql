@@ -4,16 +4,13 @@
 -- The harness exports DDB_ENDPOINT (the emulator's URL); test/ddb runs the
 -- AWS CLI's dynamodb commands against it.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'scankey', secret_access_key 'scansecret');
+\set server ddb
+\i sql/include/setup.sql
 
 -- ===================================================================
 -- a table with a NEW_AND_OLD_IMAGES stream: insert, modify, remove
 -- ===================================================================
-\! test/ddb create-table --table-name ScanPhones --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null
+\! test/create_table ScanPhones
 \! test/ddb put-item --table-name ScanPhones --item '{"id":{"S":"p1"},"brand":{"S":"Fairphone"},"price":{"N":"549"}}'
 \! test/ddb put-item --table-name ScanPhones --item '{"id":{"S":"p2"},"brand":{"S":"Pixel"},"price":{"N":"899"}}'
 \! test/ddb update-item --table-name ScanPhones --key '{"id":{"S":"p1"}}' --update-expression 'SET price = :p' --expression-attribute-values '{":p":{"N":"499"}}'
@@ -92,19 +89,8 @@ SELECT count(*) FROM phones_bad;
 -- EXPLAIN makes no request; EXPLAIN ANALYZE shows the work done
 -- ===================================================================
 EXPLAIN (COSTS OFF) SELECT * FROM phones_stream;
--- (the byte count depends on the emulator's timestamps: filtered)
-CREATE FUNCTION explain_analyze(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $$
-DECLARE
-  line text;
-BEGIN
-  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
-    RETURN NEXT regexp_replace(line, 'Bytes Received: \d+', 'Bytes Received: N');
-  END LOOP;
-END
-$$;
-SELECT explain_analyze('SELECT event_name FROM phones_stream');
-DROP FUNCTION explain_analyze(text);
+-- (the byte count depends on the emulator's timestamps: explain_filter shows N)
+SELECT explain_filter('SELECT event_name FROM phones_stream') AS explain_analyze;
 
 -- ===================================================================
 -- rescans: the foreign table on the inner side of a nested loop

@@ -10,11 +10,7 @@
 -- consumer's position is a record's: trimmed there, records really were
 -- trimmed, and on_trimmed applies.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS ddbstream_fdw;
-RESET client_min_messages;
-\getenv ddb_endpoint DDB_ENDPOINT
-\getenv fault_endpoint FAULT_ENDPOINT
+\i sql/include/setup.sql
 CREATE SERVER gaps FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
 CREATE USER MAPPING FOR CURRENT_USER SERVER gaps
@@ -22,7 +18,7 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER gaps
 
 -- Three tables, then their items written in turn: GapA-1, GapB-1, GapC-1,
 -- GapA-2, ...  GapC's shard starts before GapA-1's number.
-\! for t in GapA GapB GapC; do test/ddb create-table --table-name $t --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=KEYS_ONLY > /dev/null; done
+\! for t in GapA GapB GapC; do test/create_table $t --view KEYS_ONLY; done
 \! for i in 1 2 3; do for t in GapA GapB GapC; do test/ddb put-item --table-name $t --item "{\"id\":{\"S\":\"$t-$i\"}}"; done; done
 
 CREATE FOREIGN TABLE gap_c (seq numeric, keys jsonb)
@@ -33,19 +29,6 @@ SELECT keys ->> 'id' AS id FROM gap_c;
 -- GapC-1's number, and the two before it: GapA-1's and GapB-1's
 SELECT min(seq) AS c1, min(seq) - 1 AS b1, min(seq) - 2 AS a1 FROM gap_c \gset
 SELECT count(*) AS gapa_1_holds_a1 FROM gap_all WHERE seq = :a1 AND keys ->> 'id' = 'GapA-1';
-
--- What a scan asked for.
-CREATE FUNCTION gap_work(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE
-  line text;
-BEGIN
-  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
-    IF line ~ 'GetShardIterator|GetRecords' THEN
-      RETURN NEXT trim(line);
-    END IF;
-  END LOOP;
-END
-$$;
 
 -- ===================================================================
 -- bounds in the gap before GapC's first record
@@ -60,7 +43,8 @@ PREPARE gap_after(numeric) AS SELECT keys ->> 'id' AS id FROM gap_c WHERE seq > 
 EXECUTE gap_after(:a1);
 -- The refused position costs a second GetShardIterator, from the shard's
 -- start; GetRecords is asked once more.
-SELECT * FROM gap_work(format('SELECT * FROM gap_c WHERE seq > %s', :a1));
+SELECT * FROM explain_filter(format('SELECT * FROM gap_c WHERE seq > %s', :a1),
+                             'GetShardIterator|GetRecords', trimmed => true) AS gap_work;
 
 -- ===================================================================
 -- bounds between records, and past the last one
@@ -111,7 +95,6 @@ SELECT keys ->> 'id' AS id FROM gap_c_feed;
 \! for t in GapA GapB GapC; do test/ddb delete-table --table-name $t > /dev/null; done
 DELETE FROM ddbstream_fdw.checkpoints WHERE consumer = 'gaps';
 DELETE FROM ddbstream_fdw.consumers WHERE consumer = 'gaps';
-DROP FUNCTION gap_work(text);
 SET client_min_messages = warning;
 DROP SERVER gaps CASCADE;
 DROP SERVER gaps_faulty CASCADE;

@@ -4,9 +4,7 @@
 -- The harness serves the split-stream server over HTTPS with a
 -- self-signed certificate for "localhost" ($TLS_CA_FILE).
 --
-\getenv tls_endpoint TLS_ENDPOINT
-\getenv tls_ip_endpoint TLS_IP_ENDPOINT
-\getenv tls_ca_file TLS_CA_FILE
+\i sql/include/setup.sql
 CREATE SERVER tls_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'tls_endpoint', max_retries '0');
 CREATE USER MAPPING FOR CURRENT_USER SERVER tls_srv
@@ -29,7 +27,6 @@ SELECT count(*) FROM tls_stream;                                          -- ERR
 -- ca_file must be the absolute path of a regular file the database server
 -- can read, checked when it is set (by a superuser: no one else can probe
 -- the server's files with it).
-\getenv tls_unreadable_file TLS_UNREADABLE_FILE
 CREATE FUNCTION option_error(command text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   msg text;
@@ -65,7 +62,6 @@ ALTER SERVER tls_srv OPTIONS (SET endpoint 'file:///etc/passwd');         -- ERR
 ALTER SERVER tls_srv OPTIONS (SET endpoint 'ftp://localhost/');           -- ERROR
 
 -- Redirects are never followed (here to another port of this host).
-\getenv fault_endpoint FAULT_ENDPOINT
 CREATE SERVER redirect_srv FOREIGN DATA WRAPPER ddbstream_fdw
   OPTIONS (region 'us-east-1', endpoint :'fault_endpoint', max_retries '0');
 CREATE USER MAPPING FOR CURRENT_USER SERVER redirect_srv

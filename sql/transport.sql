@@ -15,14 +15,7 @@
 -- ddbstream_fdw builds: test/memscan.py counts such lines left in the
 -- memory of an idle backend.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS ddbstream_fdw;
-RESET client_min_messages;
-\getenv split_endpoint SPLIT_ENDPOINT
-\getenv ddb_endpoint DDB_ENDPOINT
-\getenv tls_endpoint TLS_ENDPOINT
-\getenv tls_ca_file TLS_CA_FILE
-\getenv proxy_url PROXY_URL
+\i sql/include/setup.sql
 
 -- ===================================================================
 -- the environment's proxy is ignored

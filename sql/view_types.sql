@@ -2,13 +2,16 @@
 -- view_types: what each StreamViewType puts in keys, new_image and
 -- old_image.  A record without an image gives SQL NULL, never '{}'.
 --
-\getenv ddb_endpoint DDB_ENDPOINT
-CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
-  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
-  OPTIONS (access_key_id 'viewkey', secret_access_key 'viewsecret');
+\set server ddb
+\i sql/include/setup.sql
 
-\! for v in KEYS_ONLY NEW_IMAGE OLD_IMAGE NEW_AND_OLD_IMAGES; do t=View_$v; test/ddb create-table --table-name $t --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=$v > /dev/null && test/ddb put-item --table-name $t --item '{"id":{"S":"k"},"v":{"N":"1"}}' && test/ddb put-item --table-name $t --item '{"id":{"S":"k"},"v":{"N":"2"}}' && test/ddb delete-item --table-name $t --key '{"id":{"S":"k"}}'; done
+-- One table per view type, View_<type>; in each an item put, put again
+-- with another value, and deleted.
+\setenv VIEWS 'KEYS_ONLY NEW_IMAGE OLD_IMAGE NEW_AND_OLD_IMAGES'
+\! for v in $VIEWS; do test/create_table View_$v --view $v; done
+\! for v in $VIEWS; do test/ddb put-item --table-name View_$v --item '{"id":{"S":"k"},"v":{"N":"1"}}'; done
+\! for v in $VIEWS; do test/ddb put-item --table-name View_$v --item '{"id":{"S":"k"},"v":{"N":"2"}}'; done
+\! for v in $VIEWS; do test/ddb delete-item --table-name View_$v --key '{"id":{"S":"k"}}'; done
 
 CREATE FOREIGN TABLE view_keys_only (event_name text, stream_view_type text, keys jsonb, new_image jsonb, old_image jsonb)
   SERVER ddb OPTIONS (table_name 'View_KEYS_ONLY');
@@ -24,5 +27,5 @@ SELECT * FROM view_new_image;
 SELECT * FROM view_old_image;
 SELECT * FROM view_both;
 
-\! for v in KEYS_ONLY NEW_IMAGE OLD_IMAGE NEW_AND_OLD_IMAGES; do test/ddb delete-table --table-name View_$v > /dev/null; done
+\! for v in $VIEWS; do test/ddb delete-table --table-name View_$v > /dev/null; done
 DROP SERVER ddb CASCADE;

@@ -6,7 +6,7 @@
 \getenv ddb_endpoint DDB_ENDPOINT
 
 \echo '-- 1. A DynamoDB table with a stream, and some changes to it (AWS CLI)'
-\! test/ddb create-table --table-name Phones --attribute-definitions AttributeName=id,AttributeType=S --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES > /dev/null && echo 'created table Phones'
+\! test/create_table Phones && echo 'created table Phones'
 \! test/ddb put-item --table-name Phones --item '{"id":{"S":"fp5"},"brand":{"S":"Fairphone"},"model":{"S":"5"},"price":{"N":"699.00"},"colors":{"SS":["sky blue","matte black"]},"specs":{"M":{"ram_gb":{"N":"8"},"storage_gb":{"N":"256"},"5g":{"BOOL":true}}}}' && echo 'put fp5'
 \! test/ddb put-item --table-name Phones --item '{"id":{"S":"px8"},"brand":{"S":"Google"},"model":{"S":"Pixel 8"},"price":{"N":"799.00"},"colors":{"SS":["obsidian","hazel"]},"specs":{"M":{"ram_gb":{"N":"8"},"storage_gb":{"N":"128"},"5g":{"BOOL":true}}}}' && echo 'put px8'
 \! test/ddb put-item --table-name Phones --item '{"id":{"S":"n3310"},"brand":{"S":"Nokia"},"model":{"S":"3310"},"price":{"N":"59.99"},"colors":{"SS":["red"]},"specs":{"M":{"ram_gb":{"N":"0.016"},"5g":{"BOOL":false}}}}' && echo 'put n3310'

@@ -46,7 +46,12 @@ PKG_CONFIG ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libcurl libcjson libcrypto)
 
-PG_CPPFLAGS = -Isrc $(DEPS_CFLAGS)
+# The control file's version, also compiled into the module (named by
+# PG_MODULE_MAGIC_EXT from PostgreSQL 18).
+EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(EXTENSION).control)
+VERSION_CPPFLAGS = -DDDBSTREAM_FDW_VERSION='"$(EXTVERSION)"'
+
+PG_CPPFLAGS = -Isrc $(VERSION_CPPFLAGS) $(DEPS_CFLAGS)
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers $(EXTRA_CFLAGS)
 SHLIB_LINK = $(DEPS_LIBS)
@@ -69,7 +74,7 @@ unit: test/sigv4_test
 	test/sigv4_test
 
 # Every object depends on the shared headers (PGXS tracks no header changes).
-$(OBJS): src/ddbstream_fdw.h src/sigv4.h
+$(OBJS): src/ddbstream_fdw.h src/aws_client.h src/pg_compat.h src/sigv4.h
 
 # The benchmark's floor client (bench/run.py builds it).
 bench/floor: bench/floor.c src/sigv4.c src/sigv4.h
@@ -83,7 +88,8 @@ FUZZ_SRCS = $(OBJS:.o=.c) fuzz/fuzz_targets.c
 fuzz/ddbstream_fdw_fuzz.so: $(FUZZ_SRCS) $(wildcard src/*.h)
 	$(FUZZ_CC) -g -O1 -fPIC -shared -fno-omit-frame-pointer \
 		-fsanitize=fuzzer-no-link,undefined -fsanitize-trap=undefined -Wno-ignored-attributes \
-		$(shell $(PG_CONFIG) --cppflags) -I$(shell $(PG_CONFIG) --includedir-server) -Isrc $(DEPS_CFLAGS) \
+		$(shell $(PG_CONFIG) --cppflags) -I$(shell $(PG_CONFIG) --includedir-server) -Isrc \
+		$(VERSION_CPPFLAGS) $(DEPS_CFLAGS) \
 		-o $@ $(FUZZ_SRCS) $(DEPS_LIBS) \
 		$(FUZZ_RT)/libclang_rt.fuzzer_no_main-x86_64.a -lstdc++ -lm -lpthread
 

@@ -8,6 +8,14 @@
 #   make unit                    unit tests that need no server (SigV4)
 #   make fuzz                    libFuzzer targets (run them with test/fuzz)
 #   make fuzz-run                run each for FUZZ_SECONDS (default 60)
+#   make compile-check PG_INCLUDE_SERVER=DIR
+#                                compile every source against the server
+#                                headers in DIR (another PostgreSQL), writing
+#                                nothing
+#
+# PG_CONFIG=/path/to/pg_config builds against another server (15 to 18 are
+# tested, 19 compile-checked: see test/harness); the objects of a build for
+# another server are rebuilt.
 
 MODULE_big = ddbstream_fdw
 OBJS = \
@@ -46,12 +54,18 @@ PKG_CONFIG ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libcurl libcjson libcrypto)
 
-PG_CPPFLAGS = -Isrc $(DEPS_CFLAGS)
+# The control file's version, also compiled into the module (named by
+# PG_MODULE_MAGIC_EXT from PostgreSQL 18).
+EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(EXTENSION).control)
+VERSION_CPPFLAGS = -DDDBSTREAM_FDW_VERSION='"$(EXTVERSION)"'
+
+PG_CPPFLAGS = -Isrc $(VERSION_CPPFLAGS) $(DEPS_CFLAGS)
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers $(EXTRA_CFLAGS)
 SHLIB_LINK = $(DEPS_LIBS)
 
-EXTRA_CLEAN = test/sigv4_test results regression.diffs regression.out fuzz/ddbstream_fdw_fuzz.so
+EXTRA_CLEAN = test/sigv4_test results regression.diffs regression.out fuzz/ddbstream_fdw_fuzz.so \
+	src/.pg_version
 
 # No LLVM bitcode for JIT inlining: a scan waits on the network, not on
 # expression evaluation, and building bitcode would need clang.
@@ -61,6 +75,14 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Objects built against another server are built again: src/.pg_version
+# names the server of the last build (its version and library directory)
+# and is rewritten when pg_config names another.
+PG_VERSION_STAMP = src/.pg_version
+$(shell test "`cat $(PG_VERSION_STAMP) 2>/dev/null`" = "$(VERSION) $(pkglibdir)" || \
+	echo "$(VERSION) $(pkglibdir)" >$(PG_VERSION_STAMP))
+$(OBJS) fuzz/ddbstream_fdw_fuzz.so: $(PG_VERSION_STAMP)
+
 test/sigv4_test: test/sigv4_test.c src/sigv4.c src/sigv4.h
 	$(CC) -Wall -Wextra -Werror -O2 -Isrc -o $@ test/sigv4_test.c src/sigv4.c $(DEPS_CFLAGS) $(DEPS_LIBS)
 
@@ -69,7 +91,7 @@ unit: test/sigv4_test
 	test/sigv4_test
 
 # Every object depends on the shared headers (PGXS tracks no header changes).
-$(OBJS): src/ddbstream_fdw.h src/sigv4.h
+$(OBJS): src/ddbstream_fdw.h src/aws_client.h src/pg_compat.h src/sigv4.h
 
 # The benchmark's floor client (bench/run.py builds it).
 bench/floor: bench/floor.c src/sigv4.c src/sigv4.h
@@ -83,7 +105,8 @@ FUZZ_SRCS = $(OBJS:.o=.c) fuzz/fuzz_targets.c
 fuzz/ddbstream_fdw_fuzz.so: $(FUZZ_SRCS) $(wildcard src/*.h)
 	$(FUZZ_CC) -g -O1 -fPIC -shared -fno-omit-frame-pointer \
 		-fsanitize=fuzzer-no-link,undefined -fsanitize-trap=undefined -Wno-ignored-attributes \
-		$(shell $(PG_CONFIG) --cppflags) -I$(shell $(PG_CONFIG) --includedir-server) -Isrc $(DEPS_CFLAGS) \
+		$(shell $(PG_CONFIG) --cppflags) -I$(shell $(PG_CONFIG) --includedir-server) -Isrc \
+		$(VERSION_CPPFLAGS) $(DEPS_CFLAGS) \
 		-o $@ $(FUZZ_SRCS) $(DEPS_LIBS) \
 		$(FUZZ_RT)/libclang_rt.fuzzer_no_main-x86_64.a -lstdc++ -lm -lpthread
 
@@ -97,3 +120,22 @@ FUZZ_SECONDS ?= 60
 fuzz-run: fuzz
 	test/fuzz get_records $(FUZZ_SECONDS)
 	test/fuzz describe_stream $(FUZZ_SECONDS)
+
+# Compile each source file (and the fuzz targets) with this build's flags
+# against the server headers in PG_INCLUDE_SERVER instead of pg_config's,
+# writing nothing: the check for a PostgreSQL whose server cannot run here
+# (19, headers only: test/harness).  Warnings count as errors with
+# EXTRA_CFLAGS=-Werror.
+CHECK_SRCS = $(OBJS:.o=.c) fuzz/fuzz_targets.c
+.PHONY: compile-check
+compile-check:
+	@test -f "$(PG_INCLUDE_SERVER)/pg_config.h" || \
+		{ echo "usage: make compile-check PG_INCLUDE_SERVER=DIR (a server include directory)" >&2; exit 2; }
+	@failed=0; for f in $(CHECK_SRCS); do \
+		$(CC) $(CFLAGS) $(CFLAGS_SL) -I$(PG_INCLUDE_SERVER) \
+			$(filter-out -I$(includedir_server) -I$(includedir_internal),$(CPPFLAGS)) \
+			-c -o /dev/null $$f || { echo "compile check: $$f FAILED"; failed=$$((failed + 1)); }; \
+	done; \
+	echo "compile check: $(words $(CHECK_SRCS)) files against PostgreSQL \
+	$$(sed -n 's/^#define PG_VERSION "\(.*\)"$$/\1/p' $(PG_INCLUDE_SERVER)/pg_config.h)'s headers, $$failed failed"; \
+	test $$failed -eq 0

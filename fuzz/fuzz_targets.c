@@ -63,6 +63,28 @@ static const Oid attribute_types[] = {
 };
 static const char *const attribute_names[] = {"id", "price", "n", "specs", "colors", "x"};
 
+/*
+ * The attribute column's value; one that does not convert is an ERROR,
+ * forgotten.  (A function of its own: the caller's loop variables are not
+ * live across the setjmp.)
+ */
+static void
+try_attribute_datum(const DdbColumnInfo *col, DdbConversion *conv)
+{
+	bool		isnull;
+
+	PG_TRY();
+	{
+		(void) ddb_attribute_datum(col, conv, &isnull);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(input_cxt);
+		FlushErrorState();
+	}
+	PG_END_TRY();
+}
+
 static void
 fuzz_get_records(const char *data, size_t size)
 {
@@ -121,7 +143,6 @@ fuzz_get_records(const char *data, size_t size)
 			for (a = 0; a < lengthof(attribute_names); a++)
 			{
 				DdbColumnInfo col;
-				bool		isnull;
 
 				memset(&col, 0, sizeof(col));
 				col.name = "fuzz";
@@ -130,18 +151,8 @@ fuzz_get_records(const char *data, size_t size)
 				col.typmod = -1;
 				col.attribute = attribute_names[a];
 				ddb_check_attribute_column(&col);
-				/* a value that does not convert is an ERROR: try the next */
-				PG_TRY();
-				{
-					conv.nul_replacement = (a % 2) ? NULL : "";
-					(void) ddb_attribute_datum(&col, &conv, &isnull);
-				}
-				PG_CATCH();
-				{
-					MemoryContextSwitchTo(input_cxt);
-					FlushErrorState();
-				}
-				PG_END_TRY();
+				conv.nul_replacement = (a % 2) ? NULL : "";
+				try_attribute_datum(&col, &conv);
 			}
 		}
 	}
@@ -182,7 +193,7 @@ in_subtransaction(void (*fn) (const char *arg, size_t size), const char *arg,
 {
 	MemoryContext old = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	bool		ok = true;
+	volatile bool ok = true;	/* set after the longjmp, read after it */
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(old);

@@ -67,16 +67,8 @@ SELECT count(*) FROM ddbstream_fdw.checkpoints WHERE shard_id = 'shardId-0000-tr
 -- ===================================================================
 CREATE FOREIGN TABLE skips_feed (shard_id text, seq numeric)
   SERVER split OPTIONS (table_name 'Split', consumer 'skips');
-CREATE FUNCTION skips_explain() RETURNS SETOF text LANGUAGE plpgsql AS $$
-BEGIN
-  RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) '
-    'SELECT * FROM skips_feed WHERE seq > 100000000000000000012';
-END
-$$;
-SELECT trim(l) AS line
-FROM skips_explain() AS l
-WHERE l ~ 'Shards';
-DROP FUNCTION skips_explain();
+SELECT explain_filter('SELECT * FROM skips_feed WHERE seq > 100000000000000000012',
+                      'Shards', trimmed => true) AS line;
 DELETE FROM ddbstream_fdw.checkpoints WHERE consumer = 'skips';
 DELETE FROM ddbstream_fdw.consumers WHERE consumer = 'skips';
 

@@ -1,12 +1,17 @@
 --
 -- consumer_plans: a consumer returns each record exactly once whatever the
--- plan: under parallel query (force_parallel_mode, a Gather join), when its
+-- plan: under parallel query (parallel mode forced, a Gather join), when its
 -- scan is run again within a statement, and across the statements of one
 -- transaction.  Two scans of one consumer open at once would both return the
 -- same records: the second fails instead.
 --
 \set server ddb
 \i sql/include/setup.sql
+
+-- The setting that forces parallel mode: force_parallel_mode until 15,
+-- debug_parallel_query since 16.
+SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
+            THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END AS parallel_mode \gset
 
 \! test/load_items.py Parcels 40 --view NEW_IMAGE
 
@@ -23,15 +28,15 @@ INSERT INTO parcel_orders
 ANALYZE parcel_orders;
 
 -- ===================================================================
--- force_parallel_mode: the whole plan runs in parallel mode (no Gather shows:
+-- parallel mode forced: the whole plan runs in parallel mode (no Gather shows:
 -- the foreign scan itself always runs in the leader), where nothing may be
 -- written; the consumer is locked before and saved after it
 -- ===================================================================
-SET force_parallel_mode = on;
+SET :parallel_mode = on;
 SELECT count(*) FROM (SELECT * FROM parcels_feed LIMIT 10) f;
 SELECT count(*) AS left_after_ten FROM parcels_feed;
 SELECT count(*) AS nothing_left FROM parcels_feed;
-RESET force_parallel_mode;
+RESET :parallel_mode;
 
 -- ===================================================================
 -- a real Gather: the feed joined with a parallel scan of a local table
@@ -71,11 +76,11 @@ SELECT count(*) FROM (SELECT seq FROM parcels_feed
 SELECT count(*) FROM parcels_feed a JOIN parcels_feed b USING (event_id);  -- ERROR
 WITH f AS NOT MATERIALIZED (SELECT seq FROM parcels_feed)
 SELECT (SELECT count(*) FROM f) + (SELECT count(*) FROM f);  -- ERROR
--- Twice under force_parallel_mode too.
-SET force_parallel_mode = on;
+-- Twice in parallel mode too.
+SET :parallel_mode = on;
 SELECT count(*) FROM (SELECT seq FROM parcels_feed
                       UNION ALL SELECT seq FROM parcels_feed) x;  -- ERROR
-RESET force_parallel_mode;
+RESET :parallel_mode;
 -- Read once, used twice: materialise it.
 WITH f AS MATERIALIZED (SELECT seq FROM parcels_feed)
 SELECT (SELECT count(*) FROM f) + (SELECT count(*) FROM f) AS twice_three;
@@ -112,7 +117,7 @@ CLOSE h;
 \! test/load_items.py Parcels 4 --start 4000 --view NEW_IMAGE
 BEGIN;
 SELECT keys ->> 'id' AS id FROM parcels_feed LIMIT 2;
-SET LOCAL force_parallel_mode = on;
+SET LOCAL :parallel_mode = on;
 SELECT keys ->> 'id' AS id FROM parcels_feed LIMIT 1;
 SELECT keys ->> 'id' AS id FROM parcels_feed;
 COMMIT;
@@ -191,7 +196,7 @@ DROP TABLE parcel_sink;
 \! test/load_items.py Parcels 6 --start 7300 --view NEW_IMAGE
 CREATE TABLE parcel_sink (id text);
 INSERT INTO parcel_sink SELECT keys ->> 'id' FROM parcels_feed LIMIT 2 RETURNING id;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM parcels_feed LIMIT 1;
+SELECT explain_filter('SELECT * FROM parcels_feed LIMIT 1') AS explain_analyze;
 WITH moved AS (INSERT INTO parcel_sink SELECT keys ->> 'id' FROM parcels_feed LIMIT 1 RETURNING id)
 SELECT id FROM moved;
 DO $$

@@ -36,8 +36,7 @@ SELECT shard_id, seq, event_name, keys FROM split_stream;
 -- the open leftchild was read through its 2 empty pages to its records and
 -- ended at the empty page after them (4 requests); the open rightchild, with
 -- no records, ended after empty_page_limit (3) empty pages.
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-  SELECT * FROM split_stream;
+SELECT explain_filter('SELECT * FROM split_stream') AS explain_analyze;
 
 -- ===================================================================
 -- empty_page_limit: how many empty pages in a row end an open shard
@@ -63,8 +62,7 @@ CREATE FOREIGN TABLE gappy_stream (seq numeric, keys jsonb)
 -- A closed shard with empty pages in the middle is read to its end: only
 -- the absence of NextShardIterator ends a closed shard.
 SELECT seq, keys FROM gappy_stream;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-  SELECT * FROM gappy_stream;
+SELECT explain_filter('SELECT * FROM gappy_stream') AS explain_analyze;
 
 -- ===================================================================
 -- at_sequence_number: shards that end before the number get no request

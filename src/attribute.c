@@ -80,8 +80,8 @@ static Datum input_if(const DdbColumnInfo *col, cJSON *v, bool ok,
 static const char *as_text(DdbConversion *cv, cJSON *av);
 static bool is_iso8601(const char *s);
 static bool digits(const char *s, int n);
-static void cannot_convert(const DdbColumnInfo *col, const char *avtype,
-						   const char *detail) pg_attribute_noreturn();
+pg_noreturn static void cannot_convert(const DdbColumnInfo *col, const char *avtype,
+									   const char *detail);
 static void attribute_error_context(void *arg);
 
 /*

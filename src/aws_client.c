@@ -111,14 +111,14 @@ static DdbAttempt judge_response(DdbClient *client, const DdbHttpResult *res,
 								 DdbFailure *failure, MemoryContext failure_cxt);
 static bool is_retryable_aws_error(const DdbAwsError *err);
 static void backoff(DdbClient *client, int attempt);
-static void raise_failure(DdbClient *client, DdbRequest *req,
-						  DdbAttempt outcome, const DdbFailure *failure,
-						  int attempt) pg_attribute_noreturn();
+pg_noreturn static void raise_failure(DdbClient *client, DdbRequest *req,
+									  DdbAttempt outcome, const DdbFailure *failure,
+									  int attempt);
 static void request_free(DdbRequest *req);
 static void parse_aws_error(long status, const char *body, size_t len,
 							bool strict_json, DdbAwsError *err);
-static void raise_too_large(DdbApi api, const char *op, int limit,
-							int64 declared_length) pg_attribute_noreturn();
+pg_noreturn static void raise_too_large(DdbApi api, const char *op, int limit,
+										int64 declared_length);
 static const char *without_signed_text(const char *message);
 static const char *clipped(const char *text, int max);
 

@@ -18,6 +18,8 @@
 
 #include <cJSON.h>
 
+#include "pg_compat.h"
+
 typedef enum DdbApi
 {
 	DDB_API_DYNAMODB,
@@ -100,10 +102,9 @@ extern long ddb_stats_requests(const DdbClientStats *stats, const char *op);
 
 extern const char *ddb_api_name(DdbApi api);
 extern const char *ddb_json_string(cJSON *obj, const char *name);
-extern void ddb_raise_invalid_response(DdbApi api, const char *op,
-									   const char *what) pg_attribute_noreturn();
-extern void ddb_raise_aws_error(const char *api, const char *op,
-								const DdbAwsError *err, int attempts)
-			pg_attribute_noreturn();
+pg_noreturn extern void ddb_raise_invalid_response(DdbApi api, const char *op,
+												   const char *what);
+pg_noreturn extern void ddb_raise_aws_error(const char *api, const char *op,
+											const DdbAwsError *err, int attempts);
 
 #endif							/* DDB_AWS_CLIENT_H */

@@ -33,6 +33,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -48,6 +49,14 @@
 #include "utils/syscache.h"
 
 #include "ddbstream_fdw.h"
+
+/* PostgreSQL 16 checks every kind of object's privileges in one function. */
+#if PG_VERSION_NUM >= 160000
+#define namespace_aclcheck(nsp, role, mode) \
+	object_aclcheck(NamespaceRelationId, (nsp), (role), (mode))
+#else
+#define namespace_aclcheck(nsp, role, mode) pg_namespace_aclcheck((nsp), (role), (mode))
+#endif
 
 #define CONSUMER_SCHEMA "ddbstream_fdw"
 
@@ -404,7 +413,7 @@ check_privileges(DdbConsumer *c, bool reader, const char *relname)
 				 errmsg("schema \"%s\" of extension ddbstream_fdw does not exist",
 						CONSUMER_SCHEMA),
 				 errhint("Create the extension with CREATE EXTENSION ddbstream_fdw.")));
-	if (pg_namespace_aclcheck(nsp, c->userid, ACL_USAGE) != ACLCHECK_OK ||
+	if (namespace_aclcheck(nsp, c->userid, ACL_USAGE) != ACLCHECK_OK ||
 		pg_class_aclmask(schema_table("consumers"), c->userid, consumers_mode,
 						 ACLMASK_ALL) != consumers_mode ||
 		pg_class_aclmask(schema_table("checkpoints"), c->userid, checkpoints_mode,

@@ -72,21 +72,38 @@ static const FieldInfo fields[DDB_FIELD_COUNT] = {
 	[DDB_FIELD_AWS_REGION] = {"aws_region", KIND_TEXT, IN_RECORD, "awsRegion"},
 };
 
+/*
+ * A jsonb value being built.  Since PostgreSQL 19, pushJsonbValue keeps its
+ * stack of open containers and the finished value in a JsonbInState; before,
+ * it took the stack alone and returned the value.  Both have the stack as
+ * parseState, empty at the root.
+ */
+#if PG_VERSION_NUM >= 190000
+typedef JsonbInState JsonbBuild;
+#else
+typedef struct JsonbBuild
+{
+	JsonbParseState *parseState;
+} JsonbBuild;
+#endif
+
+static JsonbValue *push(JsonbBuild *b, JsonbIteratorToken token,
+						JsonbValue *v);
 static Jsonb *image_to_jsonb(DdbConversion *cv, cJSON *image,
 							 DdbImageFormat format);
 static JsonbValue *push_attribute_value(DdbConversion *cv,
-										JsonbParseState **state,
+										JsonbBuild *state,
 										JsonbIteratorToken token, cJSON *av);
-static JsonbValue *push_map(DdbConversion *cv, JsonbParseState **state,
+static JsonbValue *push_map(DdbConversion *cv, JsonbBuild *state,
 							cJSON *v);
-static JsonbValue *push_list(DdbConversion *cv, JsonbParseState **state,
+static JsonbValue *push_list(DdbConversion *cv, JsonbBuild *state,
 							 cJSON *v);
-static JsonbValue *push_set(DdbConversion *cv, JsonbParseState **state,
+static JsonbValue *push_set(DdbConversion *cv, JsonbBuild *state,
 							cJSON *v, bool numbers);
-static JsonbValue *push_json(DdbConversion *cv, JsonbParseState **state,
+static JsonbValue *push_json(DdbConversion *cv, JsonbBuild *state,
 							 JsonbIteratorToken token, cJSON *item);
 static Jsonb *json_to_jsonb(DdbConversion *cv, cJSON *item);
-static void invalid_attribute_value(const char *why) pg_attribute_noreturn();
+pg_noreturn static void invalid_attribute_value(const char *why);
 static void set_string(DdbConversion *cv, JsonbValue *v, const char *s);
 static Datum size_bytes_datum(double value, Oid typid);
 static cJSON *record_member(cJSON *obj, const char *name, int type);
@@ -307,11 +324,27 @@ ddb_text_of(DdbConversion *cv, const char *s)
 	return pg_any_to_server(s, strlen(s), PG_UTF8);
 }
 
+/*
+ * pushJsonbValue for either: returns the finished value after the root
+ * container's last token (below the root, what nothing here uses: the
+ * container just ended before 19, NULL since).
+ */
+static JsonbValue *
+push(JsonbBuild *b, JsonbIteratorToken token, JsonbValue *v)
+{
+#if PG_VERSION_NUM >= 190000
+	pushJsonbValue(b, token, v);
+	return b->result;
+#else
+	return pushJsonbValue(&b->parseState, token, v);
+#endif
+}
+
 /* One AttributeValue of the record being converted, as plain jsonb. */
 Jsonb *
 ddb_attribute_jsonb(DdbConversion *cv, cJSON *av)
 {
-	JsonbParseState *state = NULL;
+	JsonbBuild state = {0};
 
 	return JsonbValueToJsonb(push_attribute_value(cv, &state, WJB_ELEM, av));
 }
@@ -320,23 +353,23 @@ ddb_attribute_jsonb(DdbConversion *cv, cJSON *av)
 static Jsonb *
 image_to_jsonb(DdbConversion *cv, cJSON *image, DdbImageFormat format)
 {
-	JsonbParseState *state = NULL;
+	JsonbBuild state = {0};
 	JsonbValue *result;
 	cJSON	   *attr;
 
 	if (format == DDB_IMAGE_TYPED)
 		return json_to_jsonb(cv, image);
 
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	push(&state, WJB_BEGIN_OBJECT, NULL);
 	cJSON_ArrayForEach(attr, image)
 	{
 		JsonbValue	key;
 
 		set_string(cv, &key, attr->string);
-		pushJsonbValue(&state, WJB_KEY, &key);
+		push(&state, WJB_KEY, &key);
 		push_attribute_value(cv, &state, WJB_VALUE, attr);
 	}
-	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	result = push(&state, WJB_END_OBJECT, NULL);
 	return JsonbValueToJsonb(result);
 }
 
@@ -355,7 +388,7 @@ invalid_attribute_value(const char *why)
  * object, L and the sets SS, NS and BS as arrays.
  */
 static JsonbValue *
-push_attribute_value(DdbConversion *cv, JsonbParseState **state,
+push_attribute_value(DdbConversion *cv, JsonbBuild *state,
 					 JsonbIteratorToken token, cJSON *av)
 {
 	cJSON	   *v;
@@ -402,59 +435,59 @@ push_attribute_value(DdbConversion *cv, JsonbParseState **state,
 		invalid_attribute_value(psprintf("Unknown attribute type \"%s\".",
 										 ddb_printable(type, strlen(type), 20)));
 
-	if (*state == NULL)
+	if (state->parseState == NULL)
 	{
 		/* a scalar at the root: no container to push it into */
 		result = palloc(sizeof(JsonbValue));
 		*result = jv;
 		return result;
 	}
-	return pushJsonbValue(state, token, &jv);
+	return push(state, token, &jv);
 }
 
 /* An M value: a map of attribute name to AttributeValue, as an object. */
 static JsonbValue *
-push_map(DdbConversion *cv, JsonbParseState **state, cJSON *v)
+push_map(DdbConversion *cv, JsonbBuild *state, cJSON *v)
 {
 	cJSON	   *member;
 	JsonbValue	key;
 
 	if (!cJSON_IsObject(v))
 		invalid_attribute_value("An M value must be an object.");
-	pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+	push(state, WJB_BEGIN_OBJECT, NULL);
 	cJSON_ArrayForEach(member, v)
 	{
 		set_string(cv, &key, member->string);
-		pushJsonbValue(state, WJB_KEY, &key);
+		push(state, WJB_KEY, &key);
 		push_attribute_value(cv, state, WJB_VALUE, member);
 	}
-	return pushJsonbValue(state, WJB_END_OBJECT, NULL);
+	return push(state, WJB_END_OBJECT, NULL);
 }
 
 /* An L value: a list of AttributeValues, as an array. */
 static JsonbValue *
-push_list(DdbConversion *cv, JsonbParseState **state, cJSON *v)
+push_list(DdbConversion *cv, JsonbBuild *state, cJSON *v)
 {
 	cJSON	   *elem;
 
 	if (!cJSON_IsArray(v))
 		invalid_attribute_value("An L value must be an array.");
-	pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+	push(state, WJB_BEGIN_ARRAY, NULL);
 	cJSON_ArrayForEach(elem, v)
 		push_attribute_value(cv, state, WJB_ELEM, elem);
-	return pushJsonbValue(state, WJB_END_ARRAY, NULL);
+	return push(state, WJB_END_ARRAY, NULL);
 }
 
 /* The members of an SS, BS or NS value, as an array. */
 static JsonbValue *
-push_set(DdbConversion *cv, JsonbParseState **state, cJSON *v, bool numbers)
+push_set(DdbConversion *cv, JsonbBuild *state, cJSON *v, bool numbers)
 {
 	cJSON	   *elem;
 	JsonbValue	jv;
 
 	if (!cJSON_IsArray(v))
 		invalid_attribute_value("A set value must be an array.");
-	pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+	push(state, WJB_BEGIN_ARRAY, NULL);
 	cJSON_ArrayForEach(elem, v)
 	{
 		if (!cJSON_IsString(elem))
@@ -466,27 +499,27 @@ push_set(DdbConversion *cv, JsonbParseState **state, cJSON *v, bool numbers)
 		}
 		else
 			set_string(cv, &jv, elem->valuestring);
-		pushJsonbValue(state, WJB_ELEM, &jv);
+		push(state, WJB_ELEM, &jv);
 	}
-	return pushJsonbValue(state, WJB_END_ARRAY, NULL);
+	return push(state, WJB_END_ARRAY, NULL);
 }
 
 /* Any JSON value into jsonb, as received (typed images, record, userIdentity). */
 static Jsonb *
 json_to_jsonb(DdbConversion *cv, cJSON *item)
 {
-	JsonbParseState *state = NULL;
+	JsonbBuild state = {0};
 
 	return JsonbValueToJsonb(push_json(cv, &state, WJB_ELEM, item));
 }
 
 /*
- * Push item; return what pushJsonbValue returned for its last token, which
+ * Push item; return what push() returned for its last token, which
  * for the root container is the finished value.  A root scalar is returned
  * as is, since pushJsonbValue needs a container around it.
  */
 static JsonbValue *
-push_json(DdbConversion *cv, JsonbParseState **state, JsonbIteratorToken token,
+push_json(DdbConversion *cv, JsonbBuild *state, JsonbIteratorToken token,
 		  cJSON *item)
 {
 	JsonbValue *jv = palloc(sizeof(JsonbValue));
@@ -497,21 +530,21 @@ push_json(DdbConversion *cv, JsonbParseState **state, JsonbIteratorToken token,
 	switch (item->type & 0xFF)
 	{
 		case cJSON_Object:
-			pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+			push(state, WJB_BEGIN_OBJECT, NULL);
 			cJSON_ArrayForEach(child, item)
 			{
 				set_string(cv, jv, child->string);
-				pushJsonbValue(state, WJB_KEY, jv);
+				push(state, WJB_KEY, jv);
 				(void) push_json(cv, state, WJB_VALUE, child);
 			}
-			result = pushJsonbValue(state, WJB_END_OBJECT, NULL);
+			result = push(state, WJB_END_OBJECT, NULL);
 			pfree(jv);
 			return result;
 		case cJSON_Array:
-			pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+			push(state, WJB_BEGIN_ARRAY, NULL);
 			cJSON_ArrayForEach(child, item)
 				(void) push_json(cv, state, WJB_ELEM, child);
-			result = pushJsonbValue(state, WJB_END_ARRAY, NULL);
+			result = push(state, WJB_END_ARRAY, NULL);
 			pfree(jv);
 			return result;
 		case cJSON_String:
@@ -539,9 +572,9 @@ push_json(DdbConversion *cv, JsonbParseState **state, JsonbIteratorToken token,
 		default:
 			invalid_attribute_value("Unexpected JSON value.");
 	}
-	if (*state == NULL)
+	if (state->parseState == NULL)
 		return jv;
-	return pushJsonbValue(state, token, jv);
+	return push(state, token, jv);
 }
 
 /*

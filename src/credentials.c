@@ -86,8 +86,8 @@ static char *imds_request(DdbHttp *http, const char *method, const char *url,
 						  const char *header, char **why);
 static void imds_wipe(void *arg);
 static void wipe_string(char *s);
-static void no_credentials(ForeignServer *server, Oid userid, const char *tried)
-			pg_attribute_noreturn();
+pg_noreturn static void no_credentials(ForeignServer *server, Oid userid,
+									 const char *tried);
 static void find_credentials(ForeignServer *server, Oid userid,
 							 DdbCredentials *creds);
 static void from_user_mapping(ForeignServer *server, Oid userid,

@@ -16,6 +16,10 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "commands/explain.h"
+#if PG_VERSION_NUM >= 180000
+#include "commands/explain_format.h"
+#include "commands/explain_state.h"
+#endif
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
@@ -32,7 +36,12 @@
 #include "http.h"
 #include "scan.h"
 
+/* Since 18 the module names itself and its version (the control file's). */
+#ifdef PG_MODULE_MAGIC_EXT
+PG_MODULE_MAGIC_EXT(.name = "ddbstream_fdw", .version = DDBSTREAM_FDW_VERSION);
+#else
 PG_MODULE_MAGIC;
+#endif
 
 void		_PG_init(void);
 
@@ -155,10 +164,22 @@ ddbGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	Cost		startup_cost = 100.0;	/* listing shards: a round trip or two */
 	Cost		total_cost = startup_cost + baserel->rows * 1.0;
 
+	/*
+	 * No pathkeys, outer relations or outer plan; 17 adds the restriction
+	 * clauses a join path enforces (none: a base relation's are in its
+	 * baserestrictinfo), 18 the count of disabled nodes below (none).
+	 */
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+#if PG_VERSION_NUM >= 180000
+									 0,
+#endif
 									 startup_cost, total_cost, NIL,
-									 NULL, NULL, NIL));
+									 NULL, NULL,
+#if PG_VERSION_NUM >= 170000
+									 NIL,
+#endif
+									 NIL));
 }
 
 static ForeignScan *
@@ -247,7 +268,7 @@ ddbBeginForeignScan(ForeignScanState *node, int eflags)
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	EState	   *estate = node->ss.ps.state;
 	Relation	rel = node->ss.ss_currentRelation;
-	RangeTblEntry *rte;
+	Oid			userid;
 	DdbScanPushdown pushdown;
 	DdbScanNode *fs;
 
@@ -255,16 +276,27 @@ ddbBeginForeignScan(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
-	rte = exec_rt_fetch(plan->scan.scanrelid, estate);
+	/*
+	 * Whose credentials: the view owner's when the table is read through a
+	 * view, else the current user's.  The planner copies that user to the
+	 * ForeignScan since 16; before, the range table entry has it.
+	 */
+#if PG_VERSION_NUM >= 160000
+	userid = OidIsValid(plan->checkAsUser) ? plan->checkAsUser : GetUserId();
+#else
+	{
+		RangeTblEntry *rte = exec_rt_fetch(plan->scan.scanrelid, estate);
+
+		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	}
+#endif
 	pushdown.value_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 	pushdown.kinds = (List *) list_nth(plan->fdw_private, DdbScanPrivatePushKinds);
 	pushdown.econtext = node->ss.ps.ps_ExprContext;
 	pushdown.limit = intVal(list_nth(plan->fdw_private, DdbScanPrivateLimit));
 
 	fs = palloc0(sizeof(DdbScanNode));
-	fs->scan = ddb_scan_begin(rel,
-							  OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId(),
-							  true, &pushdown, estate->es_query_cxt);
+	fs->scan = ddb_scan_begin(rel, userid, true, &pushdown, estate->es_query_cxt);
 	fs->rows = ddb_row_builder_create(rel,
 									  (List *) list_nth(plan->fdw_private,
 														DdbScanPrivateRetrievedAttrs),

@@ -35,7 +35,7 @@ typedef struct NulTarget
 	bool		is_key;			/* it is a member's name, not a value */
 } NulTarget;
 
-static void nul_error(DdbConversion *cv, const char *s) pg_attribute_noreturn();
+pg_noreturn static void nul_error(DdbConversion *cv, const char *s);
 static char *record_id(cJSON *record);
 static bool holds(cJSON *node, NulTarget *t);
 static bool find_in_record(cJSON *record, NulTarget *t, StringInfo path);

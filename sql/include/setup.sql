@@ -33,10 +33,15 @@ RESET client_min_messages;
 \getenv proxy_url PROXY_URL
 
 -- explain_filter(query): the lines of EXPLAIN (ANALYZE, COSTS OFF, TIMING
--- OFF, SUMMARY OFF) query, with the byte count as N (it depends on the
--- emulator's timestamps).  keep: only the lines that match this regular
--- expression; skip: none that match this one; trimmed: without their
--- indentation; plan_only: plain EXPLAIN (COSTS OFF), the query not run.
+-- OFF, SUMMARY OFF, BUFFERS OFF) query, with the byte count as N (it depends
+-- on the emulator's timestamps), and what PostgreSQL's versions print
+-- differently printed one way: whole row counts without the ".00" of 18,
+-- and an initplan's value as 17 names it, (InitPlan 1).col1, where 15 and 16
+-- print $0 and "InitPlan 1 (returns $0)" (ddbstream_fdw's own Stream
+-- Position and Shard Filter lines show $n on every version, and are left
+-- alone).  keep: only the lines that match this regular expression; skip:
+-- none that match this one; trimmed: without their indentation; plan_only:
+-- plain EXPLAIN (COSTS OFF), the query not run.
 CREATE OR REPLACE FUNCTION explain_filter(query text, keep text DEFAULT '',
                                           skip text DEFAULT NULL,
                                           trimmed boolean DEFAULT false,
@@ -44,11 +49,31 @@ CREATE OR REPLACE FUNCTION explain_filter(query text, keep text DEFAULT '',
 RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
   line text;
+  initplan text[];
+  param text;
+  params text[] := '{}';
+  names text[] := '{}';
+  i int;
 BEGIN
   FOR line IN EXECUTE CASE WHEN plan_only THEN 'EXPLAIN (COSTS OFF) '
-                      ELSE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' END || query LOOP
+                      ELSE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) ' END || query LOOP
+    line := regexp_replace(line, 'Bytes Received: \d+', 'Bytes Received: N');
+    line := regexp_replace(line, '(rows=\d+)\.00\M', '\1', 'g');
+    initplan := regexp_match(line, 'InitPlan (\d+) \(returns ([^)]*)\)');
+    IF initplan IS NOT NULL THEN
+      i := 0;
+      FOREACH param IN ARRAY string_to_array(initplan[2], ',') LOOP
+        i := i + 1;
+        params := params || param;
+        names := names || format('(InitPlan %s).col%s', initplan[1], i);
+      END LOOP;
+      line := regexp_replace(line, ' \(returns [^)]*\)', '');
+    ELSIF line !~ '^\s*(Stream Position|Shard Filter):' THEN
+      FOR i IN 1 .. cardinality(params) LOOP
+        line := regexp_replace(line, '\' || params[i] || '(?!\d)', names[i], 'g');
+      END LOOP;
+    END IF;
     IF line ~ keep AND (skip IS NULL OR line !~ skip) THEN
-      line := regexp_replace(line, 'Bytes Received: \d+', 'Bytes Received: N');
       RETURN NEXT CASE WHEN trimmed THEN trim(line) ELSE line END;
     END IF;
   END LOOP;

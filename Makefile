@@ -8,6 +8,7 @@
 #   make unit                    unit tests that need no server (SigV4)
 #   make fuzz                    libFuzzer targets (run them with test/fuzz)
 #   make fuzz-run                run each for FUZZ_SECONDS (default 60)
+#   make dist                    ddbstream_fdw-VERSION.zip for PGXN (of HEAD)
 
 MODULE_big = ddbstream_fdw
 OBJS = \
@@ -97,3 +98,10 @@ FUZZ_SECONDS ?= 60
 fuzz-run: fuzz
 	test/fuzz get_records $(FUZZ_SECONDS)
 	test/fuzz describe_stream $(FUZZ_SECONDS)
+
+# A PGXN distribution of the committed tree, named after the control file's
+# default_version (META.json's version must be the same: test/package_test).
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+.PHONY: dist
+dist:
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ -o $(EXTENSION)-$(EXTVERSION).zip HEAD

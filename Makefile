@@ -16,6 +16,7 @@
 # PG_CONFIG=/path/to/pg_config builds against another server (15 to 18 are
 # tested, 19 compile-checked: see test/harness); the objects of a build for
 # another server are rebuilt.
+#   make dist                    ddbstream_fdw-VERSION.zip for PGXN (of HEAD)
 
 MODULE_big = ddbstream_fdw
 OBJS = \
@@ -139,3 +140,9 @@ compile-check:
 	echo "compile check: $(words $(CHECK_SRCS)) files against PostgreSQL \
 	$$(sed -n 's/^#define PG_VERSION "\(.*\)"$$/\1/p' $(PG_INCLUDE_SERVER)/pg_config.h)'s headers, $$failed failed"; \
 	test $$failed -eq 0
+
+# A PGXN distribution of the committed tree, named after the control file's
+# default_version (META.json's version must be the same: test/package_test).
+.PHONY: dist
+dist:
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ -o $(EXTENSION)-$(EXTVERSION).zip HEAD

@@ -56,7 +56,7 @@ import base64
 import json
 from http.server import BaseHTTPRequestHandler
 
-from loopback_server import main
+from loopback_server import listed_shard, main
 
 REGION = "us-east-1"
 CHAIN_LENGTH = 150000
@@ -169,14 +169,7 @@ def describe_stream(body):
         if start == 0:
             raise AwsError("com.amazon.coral.validate#ValidationException", "Invalid ExclusiveStartShardId")
     page = shards[start:start + stream["page"]]
-    listed = []
-    for sh in page:
-        item = {"ShardId": sh["id"], "SequenceNumberRange": {"StartingSequenceNumber": seq(sh["start"])}}
-        if sh["parent"]:
-            item["ParentShardId"] = sh["parent"]
-        if sh["end"] is not None:
-            item["SequenceNumberRange"]["EndingSequenceNumber"] = seq(sh["end"])
-        listed.append(item)
+    listed = [listed_shard(sh, seq) for sh in page]
     desc = {"StreamArn": arn(table), "StreamStatus": "ENABLED", "StreamViewType": "NEW_AND_OLD_IMAGES",
             "TableName": table, "Shards": listed}
     if stream.get("loop"):

@@ -6,6 +6,17 @@ import threading
 from http.server import ThreadingHTTPServer
 
 
+def listed_shard(shard, seq):
+    """A scripted shard as DescribeStream lists it: id, parent, sequence range
+    (seq turns the script's record numbers into sequence numbers)."""
+    item = {"ShardId": shard["id"], "SequenceNumberRange": {"StartingSequenceNumber": seq(shard["start"])}}
+    if shard["parent"]:
+        item["ParentShardId"] = shard["parent"]
+    if shard["end"] is not None:
+        item["SequenceNumberRange"]["EndingSequenceNumber"] = seq(shard["end"])
+    return item
+
+
 def serve(handler, port, port_file=None, tls_cert=None, tls_key=None):
     """Serve handler on 127.0.0.1:port (0: any free port) until interrupted,
     over TLS with the given certificate and key files when they are given.

@@ -33,7 +33,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
-from loopback_server import serve
+from loopback_server import listed_shard, serve
 
 REGION = "us-east-1"
 
@@ -205,14 +205,7 @@ def describe_stream(body):
             raise invalid("Invalid ExclusiveStartShardId")
         start = ids.index(body["ExclusiveStartShardId"]) + 1
     page = min(int(body.get("Limit", 100)), stream["page"])
-    listed = []
-    for sh in shards[start:start + page]:
-        item = {"ShardId": sh["id"], "SequenceNumberRange": {"StartingSequenceNumber": seq(sh["start"])}}
-        if sh["parent"]:
-            item["ParentShardId"] = sh["parent"]
-        if sh["end"] is not None:
-            item["SequenceNumberRange"]["EndingSequenceNumber"] = seq(sh["end"])
-        listed.append(item)
+    listed = [listed_shard(sh, seq) for sh in shards[start:start + page]]
     desc = {"StreamArn": arn(table), "StreamLabel": "2024-01-01T00:00:00.000", "StreamStatus": "ENABLED",
             "StreamViewType": "NEW_AND_OLD_IMAGES", "TableName": table, "CreationRequestDateTime": 1700000000,
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "Shards": listed}

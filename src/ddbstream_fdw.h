@@ -40,6 +40,13 @@ typedef enum DdbIteratorType
 	DDB_ITER_AFTER_SEQUENCE_NUMBER
 } DdbIteratorType;
 
+/* What the rows of a foreign table are (table option "source"). */
+typedef enum DdbSource
+{
+	DDB_SOURCE_STREAM,			/* the records of the table's stream */
+	DDB_SOURCE_ITEMS			/* the table's items (items.h) */
+} DdbSource;
+
 typedef enum DdbImageFormat
 {
 	DDB_IMAGE_PLAIN,
@@ -74,6 +81,12 @@ typedef struct DdbStreamOptions
 	bool		skip_trimmed;	/* on_trimmed 'skip' */
 	char	   *consumer;		/* consumer name, or NULL for a plain read */
 	char	   *nul_replacement;	/* stands for U+0000, or NULL: an error */
+
+	/* foreign table, source 'items' */
+	DdbSource	source;
+	char	   *index_name;		/* a secondary index to read, or NULL */
+	int			scan_segments;	/* TotalSegments of a full Scan */
+	bool		consistent_read;
 } DdbStreamOptions;
 
 /* The fields of a stream record a column can hold (convert.c). */

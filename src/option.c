@@ -52,6 +52,8 @@
 /* Shards read at once, each with at most one request in flight. */
 #define DEFAULT_MAX_CONCURRENCY	4
 #define MAX_CONCURRENCY			64
+/* DynamoDB's largest TotalSegments */
+#define MAX_SCAN_SEGMENTS		1000000
 
 typedef enum DdbOptionType
 {
@@ -114,6 +116,10 @@ static const char *const image_format_names[] = {
 	[DDB_IMAGE_PLAIN] = "plain",
 	[DDB_IMAGE_TYPED] = "typed",
 };
+static const char *const source_names[] = {
+	[DDB_SOURCE_STREAM] = "stream",
+	[DDB_SOURCE_ITEMS] = "items",
+};
 /* skip_trimmed: 'error' is false, 'skip' true */
 static const char *const on_trimmed_names[] = {"error", "skip"};
 /* read by credentials.c, spelled as in the AWS SDKs */
@@ -126,6 +132,8 @@ StaticAssertDecl(sizeof(DdbIteratorType) == sizeof(int),
 				 "iterator_type is stored as an int");
 StaticAssertDecl(sizeof(DdbImageFormat) == sizeof(int),
 				 "image_format is stored as an int");
+StaticAssertDecl(sizeof(DdbSource) == sizeof(int),
+				 "source is stored as an int");
 
 static void check_region(const char *value);
 static void check_ca_file(const char *path);
@@ -135,6 +143,15 @@ static void check_table_name(const char *value);
 static void check_stream_arn(const char *value);
 static void check_sequence_number(const char *value);
 static void check_field(const char *value);
+
+/* Table options of one source only. */
+static const char *const stream_only_options[] = {
+	"iterator_type", "sequence_number", "empty_page_limit", "on_trimmed",
+	"consumer", NULL
+};
+static const char *const items_only_options[] = {
+	"index_name", "scan_segments", "consistent_read", NULL
+};
 
 static const DdbOption valid_options[] = {
 	/* server */
@@ -186,6 +203,14 @@ static const DdbOption valid_options[] = {
 		.hint = "Name the consumer, as in OPTIONS (consumer 'mirror')."},
 	{"max_concurrency", TABLE, OPT_INT, CONCURRENCY},
 	{"nul_replacement", TABLE, OPT_TEXT, STORE(nul_replacement)},
+	{"source", TABLE, OPT_ENUM, NAMES(source_names),
+		.default_value = DDB_SOURCE_STREAM, STORE(source)},
+	{"index_name", TABLE, OPT_NONEMPTY, STORE(index_name),
+		.hint = "Name a global or local secondary index of the table."},
+	/* 0: as many segments as max_concurrency (see resolve_options) */
+	{"scan_segments", TABLE, OPT_INT, .min = 1, .max = MAX_SCAN_SEGMENTS,
+		STORE(scan_segments)},
+	{"consistent_read", TABLE, OPT_BOOL, STORE(consistent_read)},
 	/* column: read by ddbstream_fdw.c */
 	{"field", COLUMN, OPT_TEXT, .check = check_field},
 	/* a column holds a field of the record or an attribute of the item */
@@ -211,6 +236,9 @@ static DefElem *last_option(List *options, const char *name);
 static void check_server_options(List *options);
 static void check_table_options(List *options);
 static void check_iterator_options(List *options);
+static void check_items_options(List *options);
+static void check_not_set(List *options, const char *const *names,
+						  const char *context, const char *hint);
 static void check_user_mapping_options(List *options);
 static void resolve_options(ForeignServer *server, List *table_options,
 							DdbStreamOptions *opts);
@@ -708,7 +736,45 @@ check_table_options(List *options)
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("options \"table_name\" and \"stream_arn\" cannot both be set"),
 				 errhint("Use table_name to follow the table's latest stream, or stream_arn to read one stream.")));
-	check_iterator_options(options);
+	if (last_option(options, "source") != NULL &&
+		parse_enum_option(find_option("source", TABLE),
+						  defGetString(last_option(options, "source"))) == DDB_SOURCE_ITEMS)
+		check_items_options(options);
+	else
+	{
+		check_not_set(options, items_only_options, "source 'stream'",
+					  "These options read a table's items: add OPTIONS (source 'items').");
+		check_iterator_options(options);
+	}
+}
+
+/*
+ * An items table names its DynamoDB table, and takes none of the options
+ * that place a reading of the stream.
+ */
+static void
+check_items_options(List *options)
+{
+	if (last_option(options, "stream_arn") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"stream_arn\" is not allowed with source 'items'"),
+				 errhint("Name the DynamoDB table with table_name.")));
+	check_not_set(options, stream_only_options, "source 'items'",
+				  "These options place a reading of the stream; an items table reads the table's items.");
+}
+
+/* Raise an error if one of names[] is in options. */
+static void
+check_not_set(List *options, const char *const *names, const char *context,
+			  const char *hint)
+{
+	for (; *names; names++)
+		if (last_option(options, *names) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("option \"%s\" is not allowed with %s", *names, context),
+					 errhint("%s", hint)));
 }
 
 /* Where a table starts reading: iterator_type, sequence_number, consumer. */
@@ -806,6 +872,8 @@ resolve_options(ForeignServer *server, List *table_options,
 			default_endpoint("streams.dynamodb", opts->region);
 	if (opts->endpoint == NULL)
 		opts->endpoint = default_endpoint("dynamodb", opts->region);
+	if (opts->scan_segments == 0)
+		opts->scan_segments = opts->max_concurrency;
 }
 
 /* Every member the table resolves, at its default: NULL, or default_value. */

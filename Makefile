@@ -30,6 +30,9 @@ OBJS = \
 	src/ddbstream_fdw.o \
 	src/http.o \
 	src/import_schema.o \
+	src/items_exec.o \
+	src/items_plan.o \
+	src/items_request.o \
 	src/json_check.o \
 	src/nul_chars.o \
 	src/option.o \

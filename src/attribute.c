@@ -129,7 +129,7 @@ ddb_attribute_datum(const DdbColumnInfo *col, DdbConversion *cv, bool *isnull)
 	if (!cJSON_IsObject(av) || av->child == NULL || av->child->next != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("DynamoDB Streams GetRecords returned an invalid attribute value"),
+				 errmsg("%s returned an invalid attribute value", ddb_answer_name(cv)),
 				 errdetail("An attribute value must be an object with exactly one member.")));
 	if (strcmp(av->child->string, "NULL") == 0)
 		return (Datum) 0;
@@ -212,7 +212,7 @@ from_time(const DdbColumnInfo *col, DdbConversion *cv, cJSON *v)
 
 	if (strcmp(type, "N") == 0 && cJSON_IsString(v))
 	{
-		Numeric		n = ddb_number_from_string(v->valuestring);
+		Numeric		n = ddb_number_from_string(cv, v->valuestring);
 
 		return DirectFunctionCall1(float8_timestamptz,
 								   DirectFunctionCall1(numeric_float8, NumericGetDatum(n)));
@@ -254,7 +254,7 @@ as_text(DdbConversion *cv, cJSON *av)
 		return ddb_text_of(cv, v->valuestring);
 	if (strcmp(type, "N") == 0 && cJSON_IsString(v))
 	{
-		(void) ddb_number_from_string(v->valuestring);	/* checks it */
+		(void) ddb_number_from_string(cv, v->valuestring);	/* checks it */
 		return v->valuestring;
 	}
 	if (strcmp(type, "BOOL") == 0 && cJSON_IsBool(v))

@@ -103,7 +103,7 @@ static JsonbValue *push_set(DdbConversion *cv, JsonbBuild *state,
 static JsonbValue *push_json(DdbConversion *cv, JsonbBuild *state,
 							 JsonbIteratorToken token, cJSON *item);
 static Jsonb *json_to_jsonb(DdbConversion *cv, cJSON *item);
-pg_noreturn static void invalid_attribute_value(const char *why);
+pg_noreturn static void invalid_attribute_value(DdbConversion *cv, const char *why);
 static void set_string(DdbConversion *cv, JsonbValue *v, const char *s);
 static Datum size_bytes_datum(double value, Oid typid);
 static cJSON *record_member(cJSON *obj, const char *name, int type);
@@ -262,7 +262,7 @@ seq_datum(DdbConversion *cv, const char *s, Oid typid, bool *isnull)
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("DynamoDB Streams GetRecords returned an invalid sequence number \"%s\"",
 						ddb_printable(s, strlen(s), 200))));
-	return NumericGetDatum(ddb_number_from_string(s));
+	return NumericGetDatum(ddb_number_from_string(cv, s));
 }
 
 /* A member of obj of the given cJSON type, NULL when absent or null. */
@@ -374,11 +374,11 @@ image_to_jsonb(DdbConversion *cv, cJSON *image, DdbImageFormat format)
 }
 
 static void
-invalid_attribute_value(const char *why)
+invalid_attribute_value(DdbConversion *cv, const char *why)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-			 errmsg("DynamoDB Streams GetRecords returned an invalid attribute value"),
+			 errmsg("%s returned an invalid attribute value", ddb_answer_name(cv)),
 			 errdetail_internal("%s", why)));
 }
 
@@ -398,27 +398,27 @@ push_attribute_value(DdbConversion *cv, JsonbBuild *state,
 
 	check_stack_depth();
 	if (!cJSON_IsObject(av) || av->child == NULL || av->child->next != NULL)
-		invalid_attribute_value("An attribute value must be an object with exactly one member.");
+		invalid_attribute_value(cv, "An attribute value must be an object with exactly one member.");
 	v = av->child;
 	type = v->string;
 
 	if (strcmp(type, "S") == 0 || strcmp(type, "B") == 0)
 	{
 		if (!cJSON_IsString(v))
-			invalid_attribute_value("An S or B value must be a string.");
+			invalid_attribute_value(cv, "An S or B value must be a string.");
 		set_string(cv, &jv, v->valuestring);
 	}
 	else if (strcmp(type, "N") == 0)
 	{
 		if (!cJSON_IsString(v))
-			invalid_attribute_value("An N value must be a string.");
+			invalid_attribute_value(cv, "An N value must be a string.");
 		jv.type = jbvNumeric;
-		jv.val.numeric = ddb_number_from_string(v->valuestring);
+		jv.val.numeric = ddb_number_from_string(cv, v->valuestring);
 	}
 	else if (strcmp(type, "BOOL") == 0)
 	{
 		if (!cJSON_IsBool(v))
-			invalid_attribute_value("A BOOL value must be true or false.");
+			invalid_attribute_value(cv, "A BOOL value must be true or false.");
 		jv.type = jbvBool;
 		jv.val.boolean = cJSON_IsTrue(v);
 	}
@@ -432,7 +432,7 @@ push_attribute_value(DdbConversion *cv, JsonbBuild *state,
 			 strcmp(type, "NS") == 0)
 		return push_set(cv, state, v, type[0] == 'N');
 	else
-		invalid_attribute_value(psprintf("Unknown attribute type \"%s\".",
+		invalid_attribute_value(cv, psprintf("Unknown attribute type \"%s\".",
 										 ddb_printable(type, strlen(type), 20)));
 
 	if (state->parseState == NULL)
@@ -453,7 +453,7 @@ push_map(DdbConversion *cv, JsonbBuild *state, cJSON *v)
 	JsonbValue	key;
 
 	if (!cJSON_IsObject(v))
-		invalid_attribute_value("An M value must be an object.");
+		invalid_attribute_value(cv, "An M value must be an object.");
 	push(state, WJB_BEGIN_OBJECT, NULL);
 	cJSON_ArrayForEach(member, v)
 	{
@@ -471,7 +471,7 @@ push_list(DdbConversion *cv, JsonbBuild *state, cJSON *v)
 	cJSON	   *elem;
 
 	if (!cJSON_IsArray(v))
-		invalid_attribute_value("An L value must be an array.");
+		invalid_attribute_value(cv, "An L value must be an array.");
 	push(state, WJB_BEGIN_ARRAY, NULL);
 	cJSON_ArrayForEach(elem, v)
 		push_attribute_value(cv, state, WJB_ELEM, elem);
@@ -486,16 +486,16 @@ push_set(DdbConversion *cv, JsonbBuild *state, cJSON *v, bool numbers)
 	JsonbValue	jv;
 
 	if (!cJSON_IsArray(v))
-		invalid_attribute_value("A set value must be an array.");
+		invalid_attribute_value(cv, "A set value must be an array.");
 	push(state, WJB_BEGIN_ARRAY, NULL);
 	cJSON_ArrayForEach(elem, v)
 	{
 		if (!cJSON_IsString(elem))
-			invalid_attribute_value("A set must hold strings.");
+			invalid_attribute_value(cv, "A set must hold strings.");
 		if (numbers)
 		{
 			jv.type = jbvNumeric;
-			jv.val.numeric = ddb_number_from_string(elem->valuestring);
+			jv.val.numeric = ddb_number_from_string(cv, elem->valuestring);
 		}
 		else
 			set_string(cv, &jv, elem->valuestring);
@@ -553,7 +553,7 @@ push_json(DdbConversion *cv, JsonbBuild *state, JsonbIteratorToken token,
 		case cJSON_Number:
 			jv->type = jbvNumeric;
 			if (!isfinite(item->valuedouble))
-				invalid_attribute_value("A number is out of range.");
+				invalid_attribute_value(cv, "A number is out of range.");
 			if (item->valuedouble == floor(item->valuedouble) &&
 				fabs(item->valuedouble) < 9007199254740992.0)
 				jv->val.numeric = int64_to_numeric((int64) item->valuedouble);
@@ -570,7 +570,7 @@ push_json(DdbConversion *cv, JsonbBuild *state, JsonbIteratorToken token,
 			jv->type = jbvNull;
 			break;
 		default:
-			invalid_attribute_value("Unexpected JSON value.");
+			invalid_attribute_value(cv, "Unexpected JSON value.");
 	}
 	if (state->parseState == NULL)
 		return jv;
@@ -625,14 +625,21 @@ ddb_is_number(const char *s)
 	return digits && *p == '\0';
 }
 
+/* What the values being converted came from, for an error. */
+const char *
+ddb_answer_name(const DdbConversion *cv)
+{
+	return cv->answer ? cv->answer : "DynamoDB Streams GetRecords";
+}
+
 /* A DynamoDB number as numeric, exactly; anything else is an error. */
 Numeric
-ddb_number_from_string(const char *s)
+ddb_number_from_string(DdbConversion *cv, const char *s)
 {
 	if (!ddb_is_number(s))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("DynamoDB Streams GetRecords returned an invalid number \"%s\"",
+				 errmsg("%s returned an invalid number \"%s\"", ddb_answer_name(cv),
 						ddb_printable(s, strlen(s), 200))));
 	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(s),
 											   ObjectIdGetDatum(InvalidOid),

@@ -7,7 +7,8 @@
  *
  * The callbacks are thin: conditions are classified for pushdown at plan
  * time (pushdown.c), the records come from the scan engine (scan.c), and
- * rows are built from them by row.c.
+ * rows are built from them by row.c.  A table with source 'items' is
+ * planned by items_plan.c and read by items_exec.c instead.
  *
  *-------------------------------------------------------------------------
  */
@@ -34,6 +35,7 @@
 
 #include "ddbstream_fdw.h"
 #include "http.h"
+#include "items_exec.h"
 #include "scan.h"
 
 /* Since 18 the module names itself and its version (the control file's). */
@@ -70,11 +72,13 @@ typedef struct DdbRelInfo
 {
 	DdbColumnInfo *columns;
 	int			ncolumns;
+	DdbSource	source;
 } DdbRelInfo;
 
 /* The executor state of a foreign scan (ForeignScanState.fdw_state). */
 typedef struct DdbScanNode
 {
+	DdbItemsNode *items;		/* an items table's scan, else NULL */
 	DdbScan    *scan;			/* the records */
 	DdbRowBuilder *rows;		/* and the rows made of them */
 	MemoryContext row_cxt;		/* the current row's Datums, reset per row */
@@ -101,6 +105,9 @@ static void ddbExplainForeignScan(ForeignScanState *node, ExplainState *es);
  * Helpers
  */
 static List *retrieved_attributes(RelOptInfo *baserel);
+static ForeignScan *items_plan(PlannerInfo *root, RelOptInfo *baserel,
+							   DdbRelInfo *info, List *tlist,
+							   List *scan_clauses, Plan *outer_plan);
 static long pushed_limit(PlannerInfo *root, RelOptInfo *baserel, bool all_pushed);
 static void explain_work(DdbScanNode *fs, bool replaces_nuls, ExplainState *es);
 
@@ -147,6 +154,7 @@ ddbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	/* Check every column against the stream's fields now, at plan time. */
 	info->columns = ddb_column_map(rel);
 	info->ncolumns = RelationGetDescr(rel)->natts;
+	info->source = ddb_table_source(rte->relid);
 	baserel->fdw_private = info;
 	table_close(rel, NoLock);
 
@@ -194,6 +202,9 @@ ddbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	char	   *seq_explain;
 	char	   *shard_explain;
 
+	if (info->source == DDB_SOURCE_ITEMS)
+		return items_plan(root, baserel, info, tlist, scan_clauses, outer_plan);
+
 	/*
 	 * Conditions on seq and shard_id also position the reading of the stream;
 	 * every clause is still checked locally.
@@ -209,6 +220,31 @@ ddbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 									   makeString(seq_explain ? seq_explain : ""),
 									   makeString(shard_explain ? shard_explain : ""),
 									   makeInteger((int) pushed_limit(root, baserel, all_pushed))),
+							NIL, NIL, outer_plan);
+}
+
+/*
+ * The plan of an items table: the operation and key conditions chosen by
+ * items_plan.c, with the credentials of the user the query runs as (the
+ * view owner's through a view) if it must look up the key schema.
+ */
+static ForeignScan *
+items_plan(PlannerInfo *root, RelOptInfo *baserel, DdbRelInfo *info,
+		   List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
+	Relation	rel = table_open(rte->relid, NoLock);
+	Oid			userid = OidIsValid(baserel->userid) ? baserel->userid : GetUserId();
+	DdbItemsPlan plan;
+	List	   *private;
+
+	ddb_items_plan(baserel->baserestrictinfo, baserel->relid, info->columns,
+				   info->ncolumns, rel, userid, &plan);
+	table_close(rel, NoLock);
+	private = ddb_items_fdw_private(retrieved_attributes(baserel), &plan,
+									pushed_limit(root, baserel, plan.exact));
+	return make_foreignscan(tlist, extract_actual_clauses(scan_clauses, false),
+							baserel->relid, plan.exprs, private,
 							NIL, NIL, outer_plan);
 }
 
@@ -290,6 +326,16 @@ ddbBeginForeignScan(ForeignScanState *node, int eflags)
 		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 	}
 #endif
+	if (ddb_table_source(RelationGetRelid(rel)) == DDB_SOURCE_ITEMS)
+	{
+		fs = palloc0(sizeof(DdbScanNode));
+		fs->items = ddb_items_node_begin(node, userid);
+		fs->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
+											"ddbstream_fdw row data",
+											ALLOCSET_SMALL_SIZES);
+		node->fdw_state = fs;
+		return;
+	}
 	pushdown.value_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 	pushdown.kinds = (List *) list_nth(plan->fdw_private, DdbScanPrivatePushKinds);
 	pushdown.econtext = node->ss.ps.ps_ExprContext;
@@ -331,6 +377,18 @@ ddbIterateForeignScan(ForeignScanState *node)
 	MemoryContext old;
 
 	ExecClearTuple(slot);
+	if (fs->items)
+	{
+		bool		found;
+
+		MemoryContextReset(fs->row_cxt);
+		old = MemoryContextSwitchTo(fs->row_cxt);
+		found = ddb_items_node_next(fs->items, slot->tts_values, slot->tts_isnull);
+		MemoryContextSwitchTo(old);
+		if (found)
+			ExecStoreVirtualTuple(slot);
+		return slot;
+	}
 	record = ddb_scan_next(fs->scan, &task);
 	if (record == NULL)
 		return slot;
@@ -349,7 +407,10 @@ ddbReScanForeignScan(ForeignScanState *node)
 {
 	DdbScanNode *fs = (DdbScanNode *) node->fdw_state;
 
-	ddb_scan_rescan(fs->scan);
+	if (fs->items)
+		ddb_items_node_rescan(fs->items);
+	else
+		ddb_scan_rescan(fs->scan);
 }
 
 static void
@@ -359,7 +420,10 @@ ddbEndForeignScan(ForeignScanState *node)
 
 	if (fs == NULL)
 		return;
-	ddb_scan_end(fs->scan);
+	if (fs->items)
+		ddb_items_node_end(fs->items);
+	else
+		ddb_scan_end(fs->scan);
 	MemoryContextDelete(fs->row_cxt);
 }
 
@@ -369,10 +433,18 @@ ddbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	DdbStreamOptions opts;
 	DdbScanNode *fs = (DdbScanNode *) node->fdw_state;
-	const char *seq_explain = strVal(list_nth(plan->fdw_private, DdbScanPrivateSeqExplain));
-	const char *shard_explain = strVal(list_nth(plan->fdw_private, DdbScanPrivateShardExplain));
-	int			limit = intVal(list_nth(plan->fdw_private, DdbScanPrivateLimit));
+	const char *seq_explain;
+	const char *shard_explain;
+	int			limit;
 
+	if (ddb_table_source(RelationGetRelid(node->ss.ss_currentRelation)) == DDB_SOURCE_ITEMS)
+	{
+		ddb_items_explain(node, fs ? fs->items : NULL, es);
+		return;
+	}
+	seq_explain = strVal(list_nth(plan->fdw_private, DdbScanPrivateSeqExplain));
+	shard_explain = strVal(list_nth(plan->fdw_private, DdbScanPrivateShardExplain));
+	limit = intVal(list_nth(plan->fdw_private, DdbScanPrivateLimit));
 	ddb_get_table_options(RelationGetRelid(node->ss.ss_currentRelation), &opts);
 	if (opts.table_name)
 		ExplainPropertyText("DynamoDB Table", opts.table_name, es);

@@ -119,6 +119,7 @@ typedef struct DdbConversion
 {
 	cJSON	   *record;
 	const char *shard_id;
+	const char *answer;			/* "DynamoDB Scan"...; NULL: GetRecords */
 	const char *nul_replacement;	/* UTF-8; NULL: U+0000 is an error */
 	long		nul_replaced;	/* how many U+0000 were replaced */
 } DdbConversion;
@@ -186,6 +187,7 @@ typedef struct DdbShardTask
 extern void ddb_get_table_options(Oid foreigntableid, DdbStreamOptions *opts);
 extern void ddb_get_server_options(ForeignServer *server, DdbStreamOptions *opts);
 extern DdbImageFormat ddb_parse_image_format(const char *value);
+extern DdbSource ddb_table_source(Oid foreigntableid);
 extern const char *ddb_iterator_type_name(DdbIteratorType type);
 
 /* in option.c, for the AWS client */
@@ -205,7 +207,8 @@ extern Jsonb *ddb_attribute_jsonb(DdbConversion *cv, cJSON *av);
 extern Datum ddb_jsonb_to_column(Jsonb *jb, Oid typid);
 extern const char *ddb_text_of(DdbConversion *cv, const char *s);
 extern bool ddb_is_number(const char *s);
-extern Numeric ddb_number_from_string(const char *s);
+extern Numeric ddb_number_from_string(DdbConversion *cv, const char *s);
+extern const char *ddb_answer_name(const DdbConversion *cv);
 
 /* in row.c */
 typedef struct DdbRowBuilder
@@ -222,6 +225,10 @@ extern DdbRowBuilder *ddb_row_builder_create(Relation rel, List *retrieved_attrs
 											 const DdbStreamOptions *opts);
 extern void ddb_build_row(DdbRowBuilder *rb, cJSON *record, const char *shard_id,
 						  Datum *values, bool *isnull);
+extern void ddb_build_item_row(DdbRowBuilder *rb, cJSON *item,
+							   const char *operation,
+							   const char *const *table_keys,
+							   Datum *values, bool *isnull);
 extern const char *ddb_record_seq(cJSON *record);
 extern double ddb_record_created(cJSON *record);
 
@@ -249,6 +256,10 @@ extern List *ddb_plan_shards(List *shards, DdbIteratorType type,
 
 /* in pushdown.c */
 struct ExprContext;
+struct StringInfoData;
+extern bool ddb_is_pseudo_constant(Node *node);
+extern Oid	ddb_numeric_btree_family(void);
+extern void ddb_deparse_value(struct StringInfoData *buf, Node *node);
 extern void ddb_classify_conditions(List *restrictinfos, Index relid,
 									const DdbColumnInfo *columns, int ncolumns,
 									List **values, List **kinds,

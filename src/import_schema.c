@@ -2,12 +2,14 @@
  *
  * import_schema.c
  *		  IMPORT FOREIGN SCHEMA dynamodb: one foreign table per DynamoDB table
- *		  that has a stream.
+ *		  that has a stream, or with OPTIONS (source 'items') per table.
  *
  * ListTables (paginated) names the tables, DescribeTable tells which have a
- * stream.  Each foreign table is named exactly as its DynamoDB table (case
- * kept, quoted as needed), has the standard columns, and follows the
- * table's latest stream through option table_name.
+ * stream, or their key schema.  Each foreign table is named exactly as its
+ * DynamoDB table (case kept, quoted as needed).  A stream table has the
+ * standard columns and follows the table's latest stream through option
+ * table_name; an items table has a typed attribute column per key
+ * attribute (text for S and B, numeric for N) and the whole item.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,6 +23,7 @@
 #include "utils/builtins.h"
 
 #include "ddbstream_fdw.h"
+#include "items.h"
 #include "streams_api.h"
 
 /* The columns of an imported table: the fields of a stream record. */
@@ -41,12 +44,56 @@ table_listed(ImportForeignSchemaStmt *stmt, const char *name)
 	return false;
 }
 
+/* Whether an import's option source is 'items' ('stream': false). */
+static bool
+import_items_source(const char *value)
+{
+	if (strcmp(value, "items") != 0 && strcmp(value, "stream") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"source\": \"%s\"", value),
+				 errhint("Valid values are \"stream\" and \"items\".")));
+	return strcmp(value, "items") == 0;
+}
+
+/* One key attribute as a typed attribute column. */
+static void
+append_key_column(StringInfo cmd, const char *attribute, DdbKeyType type)
+{
+	/* a key attribute named keys or item keeps its name in the option only */
+	const char *column = (strcmp(attribute, "item") == 0 || strcmp(attribute, "keys") == 0) ?
+		psprintf("%s_key", attribute) : attribute;
+
+	appendStringInfo(cmd, "%s %s OPTIONS (attribute %s), ", quote_identifier(column),
+					 type == DDB_KEY_N ? "numeric" : "text",
+					 quote_literal_cstr(attribute));
+}
+
+/* CREATE FOREIGN TABLE of the items of a table, its key schema described. */
+static void
+import_items_table(StringInfo cmd, DdbClient *client, const char *name,
+				   ForeignServer *server, const char *image_format)
+{
+	DdbTableKeys *keys = ddb_describe_table_keys(client, name, NULL);
+
+	appendStringInfo(cmd, "CREATE FOREIGN TABLE %s (", quote_identifier(name));
+	append_key_column(cmd, keys->table.partition_key, keys->table.partition_type);
+	if (keys->table.sort_key)
+		append_key_column(cmd, keys->table.sort_key, keys->table.sort_type);
+	appendStringInfo(cmd, "item jsonb) SERVER %s OPTIONS (table_name %s, source 'items'",
+					 quote_identifier(server->servername), quote_literal_cstr(name));
+	if (image_format)
+		appendStringInfo(cmd, ", image_format %s", quote_literal_cstr(image_format));
+	appendStringInfoChar(cmd, ')');
+}
+
 List *
 ddb_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
 	ForeignServer *server = GetForeignServer(serverOid);
 	const char *image_format = NULL;
 	const char *consumer = NULL;
+	bool		items = false;
 	DdbStreamOptions opts;
 	DdbCredentials creds;
 	DdbAwsConfig config;
@@ -79,12 +126,19 @@ ddb_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 						 errmsg("option \"consumer\" must not be empty")));
 		}
+		else if (strcmp(def->defname, "source") == 0)
+			items = import_items_source(defGetString(def));
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					 errmsg("invalid option \"%s\"", def->defname),
-					 errhint("Valid options of IMPORT FOREIGN SCHEMA are: image_format, consumer.")));
+					 errhint("Valid options of IMPORT FOREIGN SCHEMA are: image_format, consumer, source.")));
 	}
+	if (items && consumer)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"consumer\" is not allowed with source 'items'"),
+				 errhint("A consumer reads a stream; an items table reads the table's items.")));
 
 	ddb_get_server_options(server, &opts);
 	ddb_get_credentials(server, GetUserId(), &creds);
@@ -101,10 +155,16 @@ ddb_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 			continue;
 		if (stmt->list_type == FDW_IMPORT_SCHEMA_EXCEPT && table_listed(stmt, name))
 			continue;
+		initStringInfo(&cmd);
+		if (items)
+		{
+			import_items_table(&cmd, client, name, server, image_format);
+			commands = lappend(commands, cmd.data);
+			continue;
+		}
 		if (ddb_describe_table_stream(client, name, true) == NULL)
 			continue;			/* no stream: nothing to read */
 
-		initStringInfo(&cmd);
 		appendStringInfo(&cmd, "CREATE FOREIGN TABLE %s (%s) SERVER %s OPTIONS (table_name %s",
 						 quote_identifier(name), standard_columns,
 						 quote_identifier(server->servername), quote_literal_cstr(name));

@@ -848,6 +848,19 @@ ddb_get_server_options(ForeignServer *server, DdbStreamOptions *opts)
 	resolve_options(server, NIL, opts);
 }
 
+/* A table's source, without resolving its other options. */
+DdbSource
+ddb_table_source(Oid foreigntableid)
+{
+	DefElem    *source = last_option(GetForeignTable(foreigntableid)->options,
+									 "source");
+
+	if (source == NULL)
+		return DDB_SOURCE_STREAM;
+	return (DdbSource) parse_enum_option(find_option("source", TABLE),
+										 defGetString(source));
+}
+
 /* The server's options, then the table's: a table's max_concurrency wins. */
 static void
 resolve_options(ForeignServer *server, List *table_options,

@@ -36,9 +36,6 @@
 
 #include "ddbstream_fdw.h"
 
-static bool is_pseudo_constant(Node *node);
-static Oid	numeric_btree_family(void);
-static void deparse_value(StringInfo buf, Node *node);
 static bool numeric_is_integral(Numeric n);
 static char *numeric_digits(Numeric n);
 static void set_lower(DdbSeqBounds *b, Numeric value, bool after);
@@ -83,8 +80,8 @@ var_field(Node *node, Index relid, const DdbColumnInfo *columns, int ncolumns,
 }
 
 /* The btree operator family of numeric, whose strategies name <, <=, =, >=, >. */
-static Oid
-numeric_btree_family(void)
+Oid
+ddb_numeric_btree_family(void)
 {
 	static Oid	family = InvalidOid;
 
@@ -94,8 +91,8 @@ numeric_btree_family(void)
 }
 
 /* No columns, nothing volatile, no correlated subplan: computable at scan start. */
-static bool
-is_pseudo_constant(Node *node)
+bool
+ddb_is_pseudo_constant(Node *node)
 {
 	return !contain_var_clause(node) &&
 		!contain_volatile_functions(node) &&
@@ -146,13 +143,13 @@ classify_op(OpExpr *op, Index relid, const DdbColumnInfo *columns,
 		commuted = true;
 		right = left;
 	}
-	if (field < 0 || !is_pseudo_constant(right))
+	if (field < 0 || !ddb_is_pseudo_constant(right))
 		return -1;
 	*value = (Expr *) right;
 
 	if (field == DDB_FIELD_SHARD_ID)
 		return op->opno == TextEqualOperator ? DDB_PUSH_SHARD_EQ : -1;
-	return seq_kind(get_op_opfamily_strategy(op->opno, numeric_btree_family()),
+	return seq_kind(get_op_opfamily_strategy(op->opno, ddb_numeric_btree_family()),
 					commuted);
 }
 
@@ -166,12 +163,12 @@ classify_in(ScalarArrayOpExpr *saop, Index relid, const DdbColumnInfo *columns,
 	if (!saop->useOr || list_length(saop->args) != 2)
 		return -1;
 	field = var_field(linitial(saop->args), relid, columns, ncolumns, colname);
-	if (field < 0 || !is_pseudo_constant(lsecond(saop->args)))
+	if (field < 0 || !ddb_is_pseudo_constant(lsecond(saop->args)))
 		return -1;
 	*value = (Expr *) lsecond(saop->args);
 	if (field == DDB_FIELD_SHARD_ID)
 		return saop->opno == TextEqualOperator ? DDB_PUSH_SHARD_IN : -1;
-	return get_op_opfamily_strategy(saop->opno, numeric_btree_family()) ==
+	return get_op_opfamily_strategy(saop->opno, ddb_numeric_btree_family()) ==
 		BTEqualStrategyNumber ? DDB_PUSH_SEQ_IN : -1;
 }
 
@@ -246,15 +243,15 @@ ddb_classify_conditions(List *restrictinfos, Index relid,
 		if (buf->len > 0)
 			appendStringInfoString(buf, " AND ");
 		appendStringInfo(buf, "%s %s ", quote_identifier(colname), kind_ops[kind]);
-		deparse_value(buf, (Node *) value);
+		ddb_deparse_value(buf, (Node *) value);
 	}
 	*seq_explain = seqbuf.len ? seqbuf.data : NULL;
 	*shard_explain = shardbuf.len ? shardbuf.data : NULL;
 }
 
 /* A value as EXPLAIN shows it: a constant, $n for a parameter, or (expression). */
-static void
-deparse_value(StringInfo buf, Node *node)
+void
+ddb_deparse_value(StringInfo buf, Node *node)
 {
 	if (IsA(node, RelabelType))
 		node = (Node *) ((RelabelType *) node)->arg;
@@ -272,7 +269,8 @@ deparse_value(StringInfo buf, Node *node)
 		}
 		getTypeOutputInfo(c->consttype, &typout, &isvarlena);
 		text = OidOutputFunctionCall(typout, c->constvalue);
-		if (c->consttype == NUMERICOID || c->consttype == INT4OID ||
+		if (c->consttype == NUMERICOID || c->consttype == INT2OID ||
+			c->consttype == INT4OID ||
 			c->consttype == INT8OID)
 			appendStringInfoString(buf, text);
 		else

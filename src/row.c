@@ -14,11 +14,17 @@
 
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
+#include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
+#include "utils/builtins.h"
 #include "utils/rel.h"
 
 #include "ddbstream_fdw.h"
 
+static int	item_field(Relation rel, Form_pg_attribute attr, const char *name);
+static void build_columns(DdbRowBuilder *rb, cJSON *record, Datum *values,
+						  bool *isnull);
+static void item_error_context(void *arg);
 static void conversion_error_context(void *arg);
 
 /*
@@ -30,6 +36,7 @@ ddb_column_map(Relation rel)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	DdbColumnInfo *columns = palloc(sizeof(DdbColumnInfo) * Max(tupdesc->natts, 1));
+	DdbSource	source = ddb_table_source(RelationGetRelid(rel));
 	int			i;
 
 	for (i = 0; i < tupdesc->natts; i++)
@@ -62,6 +69,11 @@ ddb_column_map(Relation rel)
 			ddb_check_attribute_column(&columns[i]);
 			continue;
 		}
+		if (source == DDB_SOURCE_ITEMS)
+		{
+			columns[i].field = item_field(rel, attr, name);
+			continue;
+		}
 		field = ddb_field_by_name(name);
 		if (field < 0)
 			ereport(ERROR,
@@ -74,6 +86,32 @@ ddb_column_map(Relation rel)
 		columns[i].field = field;
 	}
 	return columns;
+}
+
+/*
+ * The field a column of an items table holds: "keys" (the item's key
+ * attributes) or "item" (the whole item), read as a record's Keys and
+ * NewImage (see ddb_item_record).
+ */
+static int
+item_field(Relation rel, Form_pg_attribute attr, const char *name)
+{
+	const char *colname = NameStr(attr->attname);
+
+	if (strcmp(name, "keys") != 0 && strcmp(name, "item") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("column \"%s\" of foreign table \"%s\" matches no item field",
+						colname, RelationGetRelationName(rel)),
+				 errhint("An items table has the columns keys and item, and attribute columns (OPTIONS (attribute '...')).")));
+	if (attr->atttypid != JSONBOID && attr->atttypid != JSONOID &&
+		attr->atttypid != TEXTOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("column \"%s\" of type %s cannot hold item field \"%s\"",
+						colname, format_type_be(attr->atttypid), name),
+				 errhint("Declare the column as jsonb, json or text.")));
+	return strcmp(name, "keys") == 0 ? DDB_FIELD_KEYS : DDB_FIELD_NEW_IMAGE;
 }
 
 /*
@@ -123,7 +161,6 @@ ddb_build_row(DdbRowBuilder *rb, cJSON *record, const char *shard_id,
 			  Datum *values, bool *isnull)
 {
 	ErrorContextCallback errcallback;
-	int			i;
 
 	errcallback.callback = conversion_error_context;
 	errcallback.arg = record;
@@ -134,8 +171,53 @@ ddb_build_row(DdbRowBuilder *rb, cJSON *record, const char *shard_id,
 				(errcode(ERRCODE_FDW_REPLY_HANDLE),
 				 errmsg("DynamoDB Streams GetRecords returned an invalid response"),
 				 errdetail_internal("A record is not a JSON object.")));
-	rb->conv.record = record;
 	rb->conv.shard_id = shard_id;
+	build_columns(rb, record, values, isnull);
+	error_context_stack = errcallback.previous;
+}
+
+/*
+ * Build the columns the query uses from an item of an items table (read by
+ * operation, such as "DynamoDB Scan"): its key attributes (the table's
+ * primary key; table_keys may be NULL when the query does not use them)
+ * and the whole item stand as a record's Keys and NewImage.
+ */
+void
+ddb_build_item_row(DdbRowBuilder *rb, cJSON *item, const char *operation,
+				   const char *const *table_keys, Datum *values, bool *isnull)
+{
+	ErrorContextCallback errcallback;
+	cJSON	   *record = cJSON_CreateObject();
+	cJSON	   *ddb = cJSON_AddObjectToObject(record, "dynamodb");
+	cJSON	   *keys = cJSON_AddObjectToObject(ddb, "Keys");
+	int			i;
+
+	/* references: the item stays the page's, and this lives in the row's context */
+	for (i = 0; table_keys && i < 2 && table_keys[i]; i++)
+	{
+		cJSON	   *av = cJSON_GetObjectItemCaseSensitive(item, table_keys[i]);
+
+		if (av)
+			cJSON_AddItemReferenceToObject(keys, table_keys[i], av);
+	}
+	cJSON_AddItemReferenceToObject(ddb, "NewImage", item);
+
+	errcallback.callback = item_error_context;
+	errcallback.arg = keys;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+	rb->conv.answer = operation;
+	rb->conv.shard_id = NULL;
+	build_columns(rb, record, values, isnull);
+	error_context_stack = errcallback.previous;
+}
+
+static void
+build_columns(DdbRowBuilder *rb, cJSON *record, Datum *values, bool *isnull)
+{
+	int			i;
+
+	rb->conv.record = record;
 	for (i = 0; i < rb->ncolumns; i++)
 	{
 		const DdbColumnInfo *col = &rb->columns[i];
@@ -149,7 +231,20 @@ ddb_build_row(DdbRowBuilder *rb, cJSON *record, const char *shard_id,
 			values[i] = ddb_field_datum((DdbField) col->field, col->typid,
 										&rb->conv, rb->image_format, &isnull[i]);
 	}
-	error_context_stack = errcallback.previous;
+}
+
+/* Name the item being converted, by its key, in any error it causes. */
+static void
+item_error_context(void *arg)
+{
+	cJSON	   *keys = (cJSON *) arg;
+	char	   *text = keys->child ? cJSON_PrintUnformatted(keys) : NULL;
+
+	if (text)
+		errcontext("converting the DynamoDB item with key %s",
+				   ddb_printable(text, strlen(text), 200));
+	else
+		errcontext("converting a DynamoDB item");
 }
 
 /* Name the record being converted in any error it causes. */

@@ -99,6 +99,12 @@ ddb_scan_begin(Relation rel, Oid userid, bool consuming,
 	ForeignTable *table = GetForeignTable(RelationGetRelid(rel));
 
 	ddb_get_table_options(RelationGetRelid(rel), &scan->opts);
+	if (scan->opts.source != DDB_SOURCE_STREAM)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("foreign table \"%s\" reads a table's items, not its stream",
+						RelationGetRelationName(rel)),
+				 errhint("Name a foreign table with source 'stream'.")));
 	scan->relname = pstrdup(RelationGetRelationName(rel));
 	scan->consuming = consuming;
 	scan->userid = userid;

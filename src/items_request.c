@@ -1,0 +1,444 @@
+/*-------------------------------------------------------------------------
+ *
+ * items_request.c
+ *		  The request of an items scan, made at executor start from the
+ *		  values of its pushed conditions (items_plan.c), and the attributes
+ *		  it fetches.
+ *
+ * A value becomes a key value as DynamoDB's JSON writes it: a string as
+ * UTF-8, a number as its shortest decimal text, binary as base64.  What a
+ * key cannot hold (an empty string or binary, text over the key size
+ * limits, NaN, infinity, more than 38 significant digits, a magnitude
+ * outside 1E-130 to 1E+126, base64 that is not canonical) matches no item
+ * where it is a value to equal, and is dropped where it is a bound: the
+ * request then returns more than the query keeps, and PostgreSQL's check of
+ * every condition removes the rest.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "mb/pg_wchar.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+
+#include "items_plan.h"
+
+/* DynamoDB's limits on key values and numbers. */
+#define PARTITION_KEY_MAX_BYTES 2048
+#define SORT_KEY_MAX_BYTES		1024
+#define NUMBER_MAX_DIGITS		38
+#define NUMBER_MAX_EXPONENT		125 /* magnitudes below 1E+126 */
+#define NUMBER_MIN_EXPONENT		(-130)	/* and from 1E-130 */
+
+static List *values_of(ExprState *state, ExprContext *econtext, bool in,
+					   DdbKeyType type, int max_bytes);
+static char *key_value(Datum value, Oid typid, DdbKeyType type, int max_bytes);
+static char *number_text(Numeric n);
+static bool is_canonical_base64(const char *s, size_t len);
+static char *like_prefix(const char *pattern, bool *whole);
+static int	key_cmp(DdbKeyType type, const char *a, const char *b);
+static List *append_distinct(List *list, char *value);
+static List *key_values(List *strings, DdbKeyType type);
+
+/*
+ * The request for api from the pushed values (their roles, as planned).
+ * Sets *empty when no item can match (a NULL to equal, no value left), and
+ * clears *exact when a condition could not be pushed whole.  The caller
+ * fills in what the options and the columns decide.
+ */
+DdbItemsRequest *
+ddb_items_request(DdbItemsApi api, List *roles, List *value_states,
+				  ExprContext *econtext, const DdbTableKeys *keys,
+				  bool *empty, bool *exact)
+{
+	DdbItemsRequest *req = palloc0(sizeof(DdbItemsRequest));
+	const DdbKeySchema *schema = keys->index_name ? &keys->index : &keys->table;
+	List	   *pk_values = NIL;
+	List	   *sk_values = NIL;
+	char	   *lower = NULL;
+	char	   *upper = NULL;
+	bool		lower_strict = false;
+	bool		upper_strict = false;
+	char	   *prefix = NULL;
+	ListCell   *lr;
+	ListCell   *lv;
+
+	*empty = false;
+	req->api = api;
+	req->limit = -1;
+	req->segments = 1;
+	forboth(lr, roles, lv, value_states)
+	{
+		DdbKeyRole	role = (DdbKeyRole) lfirst_int(lr);
+		ExprState  *state = (ExprState *) lfirst(lv);
+		bool		partition = (role == DDB_KEY_PK_EQ || role == DDB_KEY_PK_IN);
+		DdbKeyType	type = partition ? schema->partition_type : schema->sort_type;
+		int			max_bytes = partition ? PARTITION_KEY_MAX_BYTES : SORT_KEY_MAX_BYTES;
+		bool		in = (role == DDB_KEY_PK_IN || role == DDB_KEY_SK_IN);
+		List	   *values;
+		bool		whole;
+
+		if (role == DDB_KEY_SK_PREFIX)
+		{
+			bool		isnull;
+			Datum		d = ExecEvalExpr(state, econtext, &isnull);
+
+			if (isnull)
+				*empty = true;
+			else
+				prefix = like_prefix(TextDatumGetCString(d), &whole);
+			if (prefix && strlen(prefix) > SORT_KEY_MAX_BYTES)
+				*empty = true;
+			continue;
+		}
+		values = values_of(state, econtext, in, type, max_bytes);
+		if (partition)
+			pk_values = values;
+		else if (role == DDB_KEY_SK_EQ || role == DDB_KEY_SK_IN)
+			sk_values = values;
+		else if (values == NIL)
+		{
+			/* a NULL bound keeps no row; one a key cannot take is dropped */
+			bool		isnull;
+
+			(void) ExecEvalExpr(state, econtext, &isnull);
+			if (isnull)
+				*empty = true;
+			*exact = false;
+		}
+		else if (role == DDB_KEY_SK_GT || role == DDB_KEY_SK_GE)
+		{
+			lower = linitial(values);
+			lower_strict = (role == DDB_KEY_SK_GT);
+		}
+		else
+		{
+			upper = linitial(values);
+			upper_strict = (role == DDB_KEY_SK_LT);
+		}
+		if ((partition || role == DDB_KEY_SK_EQ || role == DDB_KEY_SK_IN) &&
+			values == NIL)
+			*empty = true;
+	}
+	if (lower && upper && key_cmp(schema->sort_type, lower, upper) > 0)
+		*empty = true;			/* BETWEEN would be refused */
+
+	if (api == DDB_ITEMS_QUERY)
+	{
+		req->partition_key = schema->partition_key;
+		req->partition_values = key_values(pk_values, schema->partition_type);
+		req->sort_key = schema->sort_key;
+		req->sort_value.type = req->sort_value2.type = schema->sort_type;
+		if (sk_values)
+		{
+			req->sort_op = DDB_SORT_EQ;
+			req->sort_value.value = linitial(sk_values);
+		}
+		else if (lower && upper)
+		{
+			req->sort_op = DDB_SORT_BETWEEN;
+			req->sort_value.value = lower;
+			req->sort_value2.value = upper;
+			if (lower_strict || upper_strict)
+				*exact = false;
+		}
+		else if (lower || upper)
+		{
+			req->sort_op = lower ? (lower_strict ? DDB_SORT_GT : DDB_SORT_GE) :
+				(upper_strict ? DDB_SORT_LT : DDB_SORT_LE);
+			req->sort_value.value = lower ? lower : upper;
+		}
+		else if (prefix && prefix[0])
+		{
+			req->sort_op = DDB_SORT_BEGINS_WITH;
+			req->sort_value.value = prefix;
+		}
+		if (req->sort_op == DDB_SORT_NONE)
+			req->sort_key = NULL;
+	}
+	else if (api != DDB_ITEMS_SCAN)
+	{
+		ListCell   *lp;
+
+		req->sort_key_name = schema->sort_key;
+		foreach(lp, pk_values)
+		{
+			ListCell   *ls;
+
+			if (schema->sort_key == NULL)
+			{
+				DdbItemKey *key = palloc0(sizeof(DdbItemKey));
+
+				key->partition.type = schema->partition_type;
+				key->partition.value = lfirst(lp);
+				req->keys = lappend(req->keys, key);
+				continue;
+			}
+			foreach(ls, sk_values)
+			{
+				DdbItemKey *key = palloc0(sizeof(DdbItemKey));
+
+				key->partition.type = schema->partition_type;
+				key->partition.value = lfirst(lp);
+				key->sort.type = schema->sort_type;
+				key->sort.value = lfirst(ls);
+				req->keys = lappend(req->keys, key);
+			}
+		}
+	}
+	return req;
+}
+
+/*
+ * The key values of a pushed value (an array for IN), distinct, without
+ * NULLs and those no key can hold.
+ */
+static List *
+values_of(ExprState *state, ExprContext *econtext, bool in, DdbKeyType type,
+		  int max_bytes)
+{
+	Oid			typid = exprType((Node *) state->expr);
+	bool		isnull;
+	Datum		value = ExecEvalExpr(state, econtext, &isnull);
+	List	   *result = NIL;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
+	Oid			elemtype;
+
+	if (isnull)
+		return NIL;
+	if (!in)
+	{
+		char	   *s = key_value(value, typid, type, max_bytes);
+
+		return s ? list_make1(s) : NIL;
+	}
+	elemtype = get_element_type(typid);
+	get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
+	deconstruct_array(DatumGetArrayTypeP(value), elemtype, elmlen, elmbyval,
+					  elmalign, &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		char	   *s = nulls[i] ? NULL : key_value(elems[i], elemtype, type, max_bytes);
+
+		if (s)
+			result = append_distinct(result, s);
+	}
+	return result;
+}
+
+/* A value of typid as a key value of type, or NULL when no key holds it. */
+static char *
+key_value(Datum value, Oid typid, DdbKeyType type, int max_bytes)
+{
+	char	   *s;
+	size_t		len;
+
+	if (type == DDB_KEY_N)
+	{
+		switch (typid)
+		{
+			case INT2OID:
+				return number_text(int64_to_numeric(DatumGetInt16(value)));
+			case INT4OID:
+				return number_text(int64_to_numeric(DatumGetInt32(value)));
+			case INT8OID:
+				return number_text(int64_to_numeric(DatumGetInt64(value)));
+			case NUMERICOID:
+				return number_text(DatumGetNumeric(value));
+		}
+		return NULL;
+	}
+	s = TextDatumGetCString(value);
+	len = strlen(s);
+	if (type == DDB_KEY_B)
+		return is_canonical_base64(s, len) && len > 0 &&
+			len / 4 * 3 <= (size_t) max_bytes ? s : NULL;
+	s = pg_server_to_any(s, len, PG_UTF8);
+	len = strlen(s);
+	return len > 0 && len <= (size_t) max_bytes ? s : NULL;
+}
+
+/*
+ * A number as DynamoDB takes it: no trailing fractional zeros, at most 38
+ * significant digits, within its magnitudes; NULL otherwise.
+ */
+static char *
+number_text(Numeric n)
+{
+	char	   *s;
+	char	   *p;
+	char	   *dot;
+	char	   *first;
+	int			digits = 0;
+	int			exponent;
+
+	if (numeric_is_nan(n) || numeric_is_inf(n))
+		return NULL;
+	s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n)));
+	dot = strchr(s, '.');
+	if (dot)
+	{
+		p = s + strlen(s) - 1;
+		while (p > dot && *p == '0')
+			*p-- = '\0';
+		if (p == dot)
+			*dot = '\0', dot = NULL;
+	}
+	if (strcmp(s, "-0") == 0)
+		return pstrdup("0");
+
+	/* significant digits, and the power of ten of the first */
+	first = s + strspn(s, "-0.");
+	if (*first == '\0')
+		return s;				/* zero */
+	for (p = first; *p; p++)
+		if (*p != '.')
+			digits++;
+	if (dot == NULL || first < dot)
+		exponent = (int) ((dot ? dot : s + strlen(s)) - first) - 1;
+	else
+		exponent = -(int) (first - dot);
+	if (digits > NUMBER_MAX_DIGITS || exponent > NUMBER_MAX_EXPONENT ||
+		exponent < NUMBER_MIN_EXPONENT)
+		return NULL;
+	return s;
+}
+
+/* Whether s is base64 as DynamoDB writes it: padded, no spare bits set. */
+static bool
+is_canonical_base64(const char *s, size_t len)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t		pad = 0;
+	size_t		i;
+	const char *last;
+
+	if (len % 4 != 0)
+		return false;
+	while (pad < 2 && pad < len && s[len - 1 - pad] == '=')
+		pad++;
+	for (i = 0; i < len - pad; i++)
+		if (s[i] == '\0' || strchr(alphabet, s[i]) == NULL)
+			return false;
+	if (pad == 0)
+		return true;
+	/* the last character before the padding carries no spare bits */
+	last = strchr(alphabet, s[len - pad - 1]);
+	return ((last - alphabet) & (pad == 1 ? 0x03 : 0x0F)) == 0;
+}
+
+/*
+ * The fixed start of a LIKE pattern (before its first wildcard, escapes
+ * resolved), in UTF-8; *whole is set when the pattern is that start and
+ * '%' only.
+ */
+static char *
+like_prefix(const char *pattern, bool *whole)
+{
+	StringInfoData buf;
+	const char *p;
+	char	   *result;
+
+	initStringInfo(&buf);
+	for (p = pattern; *p && *p != '%' && *p != '_'; p++)
+	{
+		if (*p == '\\' && p[1])
+			p++;
+		appendStringInfoChar(&buf, *p);
+	}
+	*whole = (*p == '%' && p[strspn(p, "%")] == '\0');
+	result = pg_server_to_any(buf.data, buf.len, PG_UTF8);
+	return result;
+}
+
+/* The order of two key values of a type DynamoDB orders (N or S). */
+static int
+key_cmp(DdbKeyType type, const char *a, const char *b)
+{
+	if (type == DDB_KEY_N)
+		return DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+												 DirectFunctionCall3(numeric_in, CStringGetDatum(a),
+																	 ObjectIdGetDatum(InvalidOid),
+																	 Int32GetDatum(-1)),
+												 DirectFunctionCall3(numeric_in, CStringGetDatum(b),
+																	 ObjectIdGetDatum(InvalidOid),
+																	 Int32GetDatum(-1))));
+	return strcmp(a, b);
+}
+
+static List *
+append_distinct(List *list, char *value)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+		if (strcmp((char *) lfirst(lc), value) == 0)
+			return list;
+	return lappend(list, value);
+}
+
+static List *
+key_values(List *strings, DdbKeyType type)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, strings)
+	{
+		DdbKeyValue *v = palloc(sizeof(DdbKeyValue));
+
+		v->type = type;
+		v->value = lfirst(lc);
+		result = lappend(result, v);
+	}
+	return result;
+}
+
+/*
+ * The attributes a scan fetches: NIL (all) when the query uses the whole
+ * item, else the used attribute columns' and, for the keys column, the
+ * table's key attributes.  A query that uses no column fetches the
+ * partition key alone when it is known.
+ */
+List *
+ddb_items_projection(const DdbColumnInfo *columns, const bool *used,
+					 int ncolumns, const DdbTableKeys *keys)
+{
+	List	   *names = NIL;
+	bool		need_keys = false;
+	int			i;
+
+	for (i = 0; i < ncolumns; i++)
+	{
+		if (!used[i] || columns[i].field < 0)
+			continue;
+		if (columns[i].field == DDB_FIELD_NEW_IMAGE)
+			return NIL;
+		if (columns[i].field == DDB_FIELD_KEYS)
+			need_keys = true;
+		else if (columns[i].field == DDB_FIELD_ATTRIBUTE)
+			names = append_distinct(names, (char *) columns[i].attribute);
+	}
+	if (keys && (need_keys || names == NIL))
+	{
+		names = append_distinct(names, keys->table.partition_key);
+		if (keys->table.sort_key && need_keys)
+			names = append_distinct(names, keys->table.sort_key);
+	}
+	else if (need_keys)
+		return NIL;				/* unknown keys: fetch all */
+	return names;
+}

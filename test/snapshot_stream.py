@@ -317,14 +317,16 @@ def under_writes(ddb, m, items_first):
         times[step], writes[step] = time.time() - t, writer.total() - w
         return result
 
-    if items_first:
-        copied = timed(2, m.step2)
-        timed(1, m.step1)
-    else:
-        timed(1, m.step1)
-        copied = timed(2, m.step2)
-    merged = timed(3, lambda: [m.sync(), m.sync(), m.sync()])
-    writer.finish()
+    try:
+        if items_first:
+            copied = timed(2, m.step2)
+            timed(1, m.step1)
+        else:
+            timed(1, m.step1)
+            copied = timed(2, m.step2)
+        merged = timed(3, lambda: [m.sync(), m.sync(), m.sync()])
+    finally:
+        writer.finish()
     merged.append(m.sync())
     print("# steps: 1 took %.1f s, 2 took %.1f s (%d writes meanwhile), 3 and two syncs %.1f s"
           % (times[1], times[2], writes[2], times[3]), flush=True)
@@ -363,17 +365,19 @@ def rerun_scenario(conn, ddb, mode):
                     "FOR EACH ROW EXECUTE FUNCTION fail_copy()")
     writer = Writer(ddb, TABLE, 12)
     writer.start()
-    m.step1()
-    failed = error_of(m.step2)
-    with conn.cursor() as cur:
-        cur.execute("DROP TRIGGER fail_copy ON mirror_rerun")
-        cur.execute("SELECT count(*) FROM mirror_rerun")
-        left = cur.fetchone()[0]
-        cur.execute("SELECT count(*) FROM ddbstream_fdw.checkpoints WHERE consumer = 'rerun'")
-        positions = cur.fetchone()[0]
-    copied = m.step2()
-    merged = [m.sync(), m.sync()]
-    writer.finish()
+    try:
+        m.step1()
+        failed = error_of(m.step2)
+        with conn.cursor() as cur:
+            cur.execute("DROP TRIGGER fail_copy ON mirror_rerun")
+            cur.execute("SELECT count(*) FROM mirror_rerun")
+            left = cur.fetchone()[0]
+            cur.execute("SELECT count(*) FROM ddbstream_fdw.checkpoints WHERE consumer = 'rerun'")
+            positions = cur.fetchone()[0]
+        copied = m.step2()
+        merged = [m.sync(), m.sync()]
+    finally:
+        writer.finish()
     merged.append(m.sync())
     scanned, mirrored, diff = m.differences()
     check(failed == "step 2 fails on purpose" and left == 0 and positions > 0 and not diff,

@@ -60,22 +60,32 @@ $$;
 SELECT * FROM phones ORDER BY key;
 
 -- ===================================================================
+-- a mirror started from the table's items
+-- ===================================================================
+-- The mirror above, damaged on purpose: the start replaces its rows with
+-- the table's items, and reads the stream from the end.
+DELETE FROM phones WHERE key = '{"id": "n3310"}';
+\i results/cookbook/6.sql
+SELECT * FROM phones ORDER BY key;
+SELECT count(*) > 0 AS positions_saved FROM ddbstream_fdw.checkpoints WHERE consumer = 'mirror';
+
+-- ===================================================================
 -- without a consumer; typed images
 -- ===================================================================
-\i results/cookbook/6.sql
+\i results/cookbook/7.sql
 SELECT event_name, keys ->> 'id' AS id FROM phone_history ORDER BY seq;
 
-\i results/cookbook/7.sql
+\i results/cookbook/8.sql
 SELECT keys, new_image FROM phones_typed LIMIT 1;
 
 -- ===================================================================
 -- IMPORT FOREIGN SCHEMA (every row of streams."Phones": shown as a count)
 -- ===================================================================
 \o /dev/null
-\i results/cookbook/8.sql
+\i results/cookbook/9.sql
 \o
 SELECT count(*) FROM streams."Phones";
-\i results/cookbook/9.sql
+\i results/cookbook/10.sql
 SELECT foreign_table_schema AS schema, foreign_table_name AS name
 FROM information_schema.foreign_tables
 WHERE foreign_table_name IN ('Phones', 'Audit') ORDER BY 1, 2;

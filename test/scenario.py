@@ -1,7 +1,8 @@
 """Scaffolding shared by the scenario tests that drive PostgreSQL and
 DynamoDB Local from Python (test/consumer_crash.py,
-test/mirror_concurrency.py): TAP-like checks, connections, a fresh DynamoDB
-table with a stream, and a fresh database with the extension and a server.
+test/mirror_concurrency.py, test/snapshot_stream.py): TAP-like checks,
+connections, a fresh DynamoDB table with a stream, and a fresh database with
+the extension and a server.
 
 Needs PGHOST, PGPORT and DDB_ENDPOINT, as test/harness sets them.
 """
@@ -44,18 +45,18 @@ def dynamodb():
                         region_name="us-east-1")
 
 
-def fresh_table(ddb, table):
-    """A new, empty table with key "id" and a NEW_AND_OLD_IMAGES stream."""
+def fresh_table(ddb, table, view="NEW_AND_OLD_IMAGES"):
+    """A new, empty table with key "id" and a stream of the given
+    StreamViewType (None: no stream)."""
     try:
         ddb.delete_table(TableName=table)
     except ddb.exceptions.ResourceNotFoundException:
         pass
+    stream = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": view}} if view else {}
     ddb.create_table(TableName=table,
                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
                      KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                     BillingMode="PAY_PER_REQUEST",
-                     StreamSpecification={"StreamEnabled": True,
-                                          "StreamViewType": "NEW_AND_OLD_IMAGES"})
+                     BillingMode="PAY_PER_REQUEST", **stream)
 
 
 def fresh_database(db, key):

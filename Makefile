@@ -30,9 +30,11 @@ OBJS = \
 	src/ddbstream_fdw.o \
 	src/http.o \
 	src/import_schema.o \
+	src/items_api.o \
 	src/items_exec.o \
 	src/items_plan.o \
 	src/items_request.o \
+	src/items_scan.o \
 	src/json_check.o \
 	src/nul_chars.o \
 	src/option.o \

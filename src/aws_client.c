@@ -110,7 +110,6 @@ static DdbAttempt judge_response(DdbClient *client, const DdbHttpResult *res,
 								 const char *not_json, int flags, cJSON **json,
 								 DdbFailure *failure, MemoryContext failure_cxt);
 static bool is_retryable_aws_error(const DdbAwsError *err);
-static void backoff(DdbClient *client, int attempt);
 pg_noreturn static void raise_failure(DdbClient *client, DdbRequest *req,
 									  DdbAttempt outcome, const DdbFailure *failure,
 									  int attempt);
@@ -373,7 +372,7 @@ ddb_request_parse(DdbClient *client, DdbRequest *req, DdbAwsError *aws_error)
 		if (failure.retryable && attempt <= client->config.max_retries)
 		{
 			client->stats.retries++;
-			backoff(client, attempt);
+			ddb_client_backoff(client, attempt);
 			continue;
 		}
 		if (outcome == DDB_ATTEMPT_AWS_ERROR && aws_error)
@@ -562,8 +561,8 @@ judge_response(DdbClient *client, const DdbHttpResult *res_in,
  * Wait before attempt number "attempt + 1": capped exponential backoff with
  * full jitter.  The wait ends at once on a cancel or a statement timeout.
  */
-static void
-backoff(DdbClient *client, int attempt)
+void
+ddb_client_backoff(DdbClient *client, int attempt)
 {
 	double		cap = Min((double) client->config.retry_max_ms,
 						  client->config.retry_base_ms * pow(2.0, Min(attempt - 1, 30)));

@@ -85,6 +85,7 @@ extern DdbClient *ddb_client_create(const DdbAwsConfig *config,
 extern const DdbClientStats *ddb_client_stats(DdbClient *client);
 extern void ddb_client_count_retry(DdbClient *client);
 extern void ddb_client_pump(DdbClient *client);
+extern void ddb_client_backoff(DdbClient *client, int attempt);
 
 extern DdbRequest *ddb_request_start(DdbClient *client, DdbApi api,
 									 const char *op, cJSON *body, int flags);

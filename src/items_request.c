@@ -166,6 +166,7 @@ ddb_items_request(DdbItemsApi api, List *roles, List *value_states,
 	{
 		ListCell   *lp;
 
+		req->partition_key = schema->partition_key;
 		req->sort_key_name = schema->sort_key;
 		foreach(lp, pk_values)
 		{

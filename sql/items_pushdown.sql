@@ -37,9 +37,11 @@ BEGIN
 END $$;
 \set lines '^ *(DynamoDB API|Key Condition|Query Requests|GetItem Requests|BatchGetItem Requests|Scan Requests|Items Received|Item Limit)'
 
--- pk = $1: one Query
+-- pk = $1: one Query (a generic plan shows the parameter)
 PREPARE by_pk(text) AS SELECT name FROM catalog WHERE pk = $1;
+SET plan_cache_mode = force_generic_plan;
 SELECT * FROM explain_filter('EXECUTE by_pk(''beta'')', :'lines', trimmed => true);
+RESET plan_cache_mode;
 SELECT same('SELECT name FROM catalog WHERE pk = ''beta''');
 -- pk IN (3 values): three Queries (the table has a sort key)
 SELECT * FROM explain_filter('SELECT name FROM catalog WHERE pk IN (''alpha'', ''gamma'', ''delta'')', :'lines', trimmed => true);
@@ -100,7 +102,7 @@ SELECT count(*) FROM catalog_by_category WHERE category = 'tools' AND price BETW
 SELECT count(*) FROM catalog WHERE pk = repeat('x', 3000);
 
 -- a hash-only table: GetItem, and BatchGetItem beyond 100 keys
-\set ids 'SELECT array_agg(format(''u%s'', lpad(i::text, 2, ''0''))) FROM generate_series(0, 149) i'
+\set ids 'SELECT array_agg(format(''u%s'', CASE WHEN i < 10 THEN ''0'' || i ELSE i::text END)) FROM generate_series(0, 149) i'
 CREATE FOREIGN TABLE users (id text OPTIONS (attribute 'id'), age int OPTIONS (attribute 'age'))
   SERVER ddb OPTIONS (table_name 'Users', source 'items');
 SELECT * FROM explain_filter('SELECT age FROM users WHERE id = ''u07''', :'lines', trimmed => true);

@@ -58,6 +58,7 @@ struct DdbItemsNode
 	DdbRowBuilder *rows;
 	List	   *projection;
 	MemoryContext scan_cxt;		/* the current pass of the scan */
+	bool		started;		/* the pass's request is made */
 	DdbItemsScan *scan;			/* NULL when no item can match */
 	const char *operation;		/* "DynamoDB Scan"... */
 	DdbItemsStats done;			/* the work of earlier passes */
@@ -68,6 +69,7 @@ static void start_pass(DdbItemsNode *node);
 static void end_pass(DdbItemsNode *node);
 static void add_pass_stats(DdbItemsStats *into, DdbItemsScan *scan);
 static bool page_size_set(Relation rel);
+static List *attributes_fetched(ForeignScanState *fss, DdbItemsNode *node);
 
 /* fdw_private for an items table, from the planner's choice. */
 List *
@@ -130,7 +132,6 @@ ddb_items_node_begin(ForeignScanState *fss, Oid userid)
 	node->scan_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										   "ddbstream_fdw items scan",
 										   ALLOCSET_DEFAULT_SIZES);
-	start_pass(node);
 	return node;
 }
 
@@ -146,7 +147,10 @@ page_size_set(Relation rel)
 	return false;
 }
 
-/* One pass: the request from the pushed values as they are now. */
+/*
+ * One pass: the request from the pushed values as they are now, at the
+ * first row asked for (an initplan's value is not known before).
+ */
 static void
 start_pass(DdbItemsNode *node)
 {
@@ -169,6 +173,7 @@ start_pass(DdbItemsNode *node)
 	req->segments = node->api == DDB_ITEMS_SCAN ? node->opts.scan_segments : 1;
 	node->scan = (empty || req->limit == 0) ? NULL :
 		ddb_items_begin(&node->opts, &node->creds, req, node->scan_cxt);
+	node->started = true;
 	MemoryContextSwitchTo(old);
 }
 
@@ -182,6 +187,7 @@ end_pass(DdbItemsNode *node)
 		node->scan = NULL;
 	}
 	MemoryContextReset(node->scan_cxt);
+	node->started = false;
 }
 
 /* Add the work of a pass of the scan to *into. */
@@ -203,8 +209,11 @@ add_pass_stats(DdbItemsStats *into, DdbItemsScan *scan)
 bool
 ddb_items_node_next(DdbItemsNode *node, Datum *values, bool *isnull)
 {
-	cJSON	   *item = node->scan ? ddb_items_next(node->scan) : NULL;
+	cJSON	   *item;
 
+	if (!node->started)
+		start_pass(node);
+	item = node->scan ? ddb_items_next(node->scan) : NULL;
 	if (item == NULL)
 		return false;
 	ddb_build_item_row(node->rows, item, node->operation,
@@ -218,7 +227,6 @@ void
 ddb_items_node_rescan(DdbItemsNode *node)
 {
 	end_pass(node);
-	start_pass(node);
 }
 
 void
@@ -226,6 +234,39 @@ ddb_items_node_end(DdbItemsNode *node)
 {
 	end_pass(node);
 	MemoryContextDelete(node->scan_cxt);
+}
+
+/*
+ * The attributes a scan fetches, for EXPLAIN VERBOSE: as the scan started,
+ * or without ANALYZE as the plan says, the key attributes named as such
+ * when the plan did not look them up.
+ */
+static List *
+attributes_fetched(ForeignScanState *fss, DdbItemsNode *node)
+{
+	ForeignScan *plan = (ForeignScan *) fss->ss.ps.plan;
+	Relation	rel = fss->ss.ss_currentRelation;
+	List	   *keys = (List *) list_nth(plan->fdw_private, ItemsPrivateKeys);
+	List	   *retrieved = (List *) list_nth(plan->fdw_private, ItemsPrivateRetrievedAttrs);
+	DdbColumnInfo *columns;
+	bool	   *used;
+	List	   *names;
+	int			natts = RelationGetDescr(rel)->natts;
+	int			i;
+
+	if (node)
+		return node->projection ? node->projection : list_make1("all");
+	columns = ddb_column_map(rel);
+	used = ddb_used_columns(rel, retrieved);
+	names = ddb_items_projection(columns, used, natts,
+								 keys ? ddb_items_keys_from_list(keys) : NULL);
+	for (i = 0; i < natts; i++)
+		if (used[i] && columns[i].field == DDB_FIELD_NEW_IMAGE)
+			return list_make1("all");
+	for (i = 0; i < natts && keys == NIL; i++)
+		if (used[i] && columns[i].field == DDB_FIELD_KEYS)
+			return lappend(names, "the key attributes");
+	return names ? names : list_make1("all");
 }
 
 /*
@@ -257,13 +298,8 @@ ddb_items_explain(ForeignScanState *fss, DdbItemsNode *node, ExplainState *es)
 		ExplainPropertyBool("Consistent Read", true, es);
 	if (limit >= 0)
 		ExplainPropertyInteger("Item Limit", NULL, limit, es);
-	if (es->verbose && node)
-	{
-		List	   *names = node->projection;
-
-		ExplainPropertyList("Attributes Fetched",
-							names ? names : list_make1("all"), es);
-	}
+	if (es->verbose)
+		ExplainPropertyList("Attributes Fetched", attributes_fetched(fss, node), es);
 	if (es->analyze && node)
 	{
 		DdbItemsStats s = node->done;

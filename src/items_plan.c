@@ -475,15 +475,22 @@ choose(DdbItemsPlan *plan, List *conds, const DdbKeySchema *schema,
 			add_condition(plan, sk_eq, &explain);
 			used++;
 		}
+		else if (lower && upper)
+		{
+			/* sent as BETWEEN, and shown so */
+			add_condition(plan, lower, NULL);
+			add_condition(plan, upper, NULL);
+			appendStringInfo(&explain, " AND %s BETWEEN ", quote_identifier(lower->colname));
+			ddb_deparse_value(&explain, (Node *) lower->value);
+			appendStringInfoString(&explain, " AND ");
+			ddb_deparse_value(&explain, (Node *) upper->value);
+			/* BETWEEN includes both bounds: strict ones stay inexact */
+			used += (lower->role == DDB_KEY_SK_GE && upper->role == DDB_KEY_SK_LE) * 2;
+		}
 		else if (lower || upper)
 		{
-			if (lower)
-				add_condition(plan, lower, &explain);
-			if (upper)
-				add_condition(plan, upper, &explain);
-			/* BETWEEN includes both bounds: strict ones stay inexact */
-			used += (lower && upper) ?
-				(lower->role == DDB_KEY_SK_GE && upper->role == DDB_KEY_SK_LE) * 2 : 1;
+			add_condition(plan, lower ? lower : upper, &explain);
+			used++;
 		}
 		else if (prefix)
 			add_condition(plan, prefix, &explain);	/* inexact: see request */
@@ -492,12 +499,17 @@ choose(DdbItemsPlan *plan, List *conds, const DdbKeySchema *schema,
 	plan->exact = (used == nclauses);
 }
 
-/* Append a chosen condition to the plan's values and to EXPLAIN's text. */
+/*
+ * Append a chosen condition to the plan's values and, unless explain is
+ * NULL, to EXPLAIN's text.
+ */
 static void
 add_condition(DdbItemsPlan *plan, KeyCondition *kc, StringInfo explain)
 {
 	plan->exprs = lappend(plan->exprs, kc->value);
 	plan->roles = lappend_int(plan->roles, kc->role);
+	if (explain == NULL)
+		return;
 	if (explain->len > 0)
 		appendStringInfoString(explain, " AND ");
 	appendStringInfo(explain, "%s %s ", quote_identifier(kc->colname),

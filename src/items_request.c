@@ -439,7 +439,7 @@ ddb_items_projection(const DdbColumnInfo *columns, const bool *used,
 		if (keys->table.sort_key && need_keys)
 			names = append_distinct(names, keys->table.sort_key);
 	}
-	else if (need_keys)
-		return NIL;				/* unknown keys: fetch all */
+	else if (need_keys && names == NIL)
+		return NIL;				/* unknown keys alone: fetch all */
 	return names;
 }

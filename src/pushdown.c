@@ -21,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/value.h"
 #include "optimizer/restrictinfo.h"
@@ -36,6 +37,10 @@
 
 #include "ddbstream_fdw.h"
 
+/* The most values of an array EXPLAIN shows */
+#define DEPARSE_MAX_ELEMENTS 10
+
+static void deparse_array(StringInfo buf, Const *c);
 static bool numeric_is_integral(Numeric n);
 static char *numeric_digits(Numeric n);
 static void set_lower(DdbSeqBounds *b, Numeric value, bool after);
@@ -267,6 +272,11 @@ ddb_deparse_value(StringInfo buf, Node *node)
 			appendStringInfoString(buf, "NULL");
 			return;
 		}
+		if (OidIsValid(get_element_type(c->consttype)))
+		{
+			deparse_array(buf, c);
+			return;
+		}
 		getTypeOutputInfo(c->consttype, &typout, &isvarlena);
 		text = OidOutputFunctionCall(typout, c->constvalue);
 		if (c->consttype == NUMERICOID || c->consttype == INT2OID ||
@@ -280,6 +290,40 @@ ddb_deparse_value(StringInfo buf, Node *node)
 		appendStringInfo(buf, "$%d", ((Param *) node)->paramid);
 	else
 		appendStringInfoString(buf, "(expression)");
+}
+
+/*
+ * An array constant as EXPLAIN shows it: (1, 2) or ('a', 'b'), or its first
+ * values and how many there are.
+ */
+static void
+deparse_array(StringInfo buf, Const *c)
+{
+	Oid			elemtype = get_element_type(c->consttype);
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+
+	get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
+	deconstruct_array(DatumGetArrayTypeP(c->constvalue), elemtype, elmlen,
+					  elmbyval, elmalign, &elems, &nulls, &n);
+	appendStringInfoChar(buf, '(');
+	for (i = 0; i < Min(n, DEPARSE_MAX_ELEMENTS); i++)
+	{
+		Const	   *elem = makeConst(elemtype, -1, c->constcollid, elmlen,
+									 elems[i], nulls[i], elmbyval);
+
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		ddb_deparse_value(buf, (Node *) elem);
+	}
+	if (n > DEPARSE_MAX_ELEMENTS)
+		appendStringInfo(buf, ", ... %d values", n);
+	appendStringInfoChar(buf, ')');
 }
 
 static bool

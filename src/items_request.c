@@ -283,6 +283,7 @@ number_text(Numeric n)
 	char	   *dot;
 	char	   *first;
 	int			digits = 0;
+	int			significant = 0;
 	int			exponent;
 
 	if (numeric_is_nan(n) || numeric_is_inf(n))
@@ -304,14 +305,19 @@ number_text(Numeric n)
 	first = s + strspn(s, "-0.");
 	if (*first == '\0')
 		return s;				/* zero */
+	/* from the first non-zero digit to the last: 1000 has one */
 	for (p = first; *p; p++)
 		if (*p != '.')
+		{
 			digits++;
+			if (*p != '0')
+				significant = digits;
+		}
 	if (dot == NULL || first < dot)
 		exponent = (int) ((dot ? dot : s + strlen(s)) - first) - 1;
 	else
 		exponent = -(int) (first - dot);
-	if (digits > NUMBER_MAX_DIGITS || exponent > NUMBER_MAX_EXPONENT ||
+	if (significant > NUMBER_MAX_DIGITS || exponent > NUMBER_MAX_EXPONENT ||
 		exponent < NUMBER_MIN_EXPONENT)
 		return NULL;
 	return s;

@@ -19,6 +19,7 @@
 #include "lib/stringinfo.h"
 
 #include "items_api.h"
+#include "streams_api.h"
 
 static const char *const key_type_names[] = {
 	[DDB_KEY_S] = "S",
@@ -33,6 +34,8 @@ static DdbKeyType attribute_type(cJSON *definitions, const char *name,
 static cJSON *find_index(cJSON *table, const char *member, const char *name);
 static char *index_names(cJSON *table);
 static void add_projection(cJSON *body, cJSON *names, List *projection);
+static void add_read_options(cJSON *target, cJSON *names,
+							 const DdbItemsRequest *req);
 static cJSON *key_value_json(const DdbKeyValue *v);
 static bool add_units(cJSON *cc, const char *op, double *units);
 
@@ -50,20 +53,12 @@ DdbTableKeys *
 ddb_describe_table_keys(DdbClient *client, const char *table_name,
 						const char *index_name)
 {
-	cJSON	   *body = cJSON_CreateObject();
 	cJSON	   *response;
-	cJSON	   *table;
+	cJSON	   *table = ddb_describe_table(client, table_name, &response);
 	cJSON	   *definitions;
 	DdbTableKeys *keys = palloc0(sizeof(DdbTableKeys));
 	const char *arn;
 
-	cJSON_AddStringToObject(body, "TableName", table_name);
-	response = ddb_request(client, DDB_API_DYNAMODB, "DescribeTable", body, 0, NULL);
-	cJSON_Delete(body);
-	table = cJSON_GetObjectItemCaseSensitive(response, "Table");
-	if (!cJSON_IsObject(table))
-		ddb_raise_invalid_response(DDB_API_DYNAMODB, "DescribeTable",
-								   "The response has no \"Table\" object.");
 	definitions = cJSON_GetObjectItemCaseSensitive(table, "AttributeDefinitions");
 	parse_key_schema(cJSON_GetObjectItemCaseSensitive(table, "KeySchema"),
 					 definitions, &keys->table, "the table");
@@ -230,6 +225,22 @@ add_projection(cJSON *body, cJSON *names, List *projection)
 }
 
 /*
+ * What every read takes: the projection, the expression attribute names
+ * (names, given to target or freed) and ConsistentRead.
+ */
+static void
+add_read_options(cJSON *target, cJSON *names, const DdbItemsRequest *req)
+{
+	add_projection(target, names, req->projection);
+	if (names->child)
+		cJSON_AddItemToObject(target, "ExpressionAttributeNames", names);
+	else
+		cJSON_Delete(names);
+	if (req->consistent_read)
+		cJSON_AddBoolToObject(target, "ConsistentRead", true);
+}
+
+/*
  * The body of a Scan of one segment, or of a Query of one partition key
  * value (partition not NULL), continuing from start_key (NULL: the first
  * page) and asking for at most limit items (0: no Limit).
@@ -276,13 +287,7 @@ ddb_items_page_body(const DdbItemsRequest *req, int segment,
 		cJSON_AddNumberToObject(body, "Segment", segment);
 		cJSON_AddNumberToObject(body, "TotalSegments", req->segments);
 	}
-	add_projection(body, names, req->projection);
-	if (names->child)
-		cJSON_AddItemToObject(body, "ExpressionAttributeNames", names);
-	else
-		cJSON_Delete(names);
-	if (req->consistent_read)
-		cJSON_AddBoolToObject(body, "ConsistentRead", true);
+	add_read_options(body, names, req);
 	if (limit > 0)
 		cJSON_AddNumberToObject(body, "Limit", (double) limit);
 	if (start_key)
@@ -326,13 +331,7 @@ ddb_items_keys_body(const DdbItemsRequest *req, cJSON *keys, bool batch)
 		cJSON_AddStringToObject(body, "TableName", req->table_name);
 		cJSON_AddItemToObject(body, "Key", cJSON_Duplicate(keys->child, true));
 	}
-	add_projection(target, names, req->projection);
-	if (names->child)
-		cJSON_AddItemToObject(target, "ExpressionAttributeNames", names);
-	else
-		cJSON_Delete(names);
-	if (req->consistent_read)
-		cJSON_AddBoolToObject(target, "ConsistentRead", true);
+	add_read_options(target, names, req);
 	cJSON_AddStringToObject(body, "ReturnConsumedCapacity", "TOTAL");
 	return body;
 }

@@ -42,6 +42,26 @@ static bool is_sequence_number(const char *s);
 static char *parse_list_tables(cJSON *response, List **names);
 
 /*
+ * DescribeTable's "Table" object; *response is the answer it is part of,
+ * for the caller to free.
+ */
+cJSON *
+ddb_describe_table(DdbClient *client, const char *table_name, cJSON **response)
+{
+	cJSON	   *body = cJSON_CreateObject();
+	cJSON	   *table;
+
+	cJSON_AddStringToObject(body, "TableName", table_name);
+	*response = ddb_request(client, DDB_API_DYNAMODB, "DescribeTable", body, 0, NULL);
+	cJSON_Delete(body);
+	table = cJSON_GetObjectItemCaseSensitive(*response, "Table");
+	if (!cJSON_IsObject(table))
+		ddb_raise_invalid_response(DDB_API_DYNAMODB, "DescribeTable",
+								   "The response has no \"Table\" object.");
+	return table;
+}
+
+/*
  * The ARN of a table's latest stream.  A table that never had a stream has
  * none: an error, or NULL when missing_ok.  A table whose stream was
  * disabled keeps its last stream readable for 24 hours, so that one is
@@ -51,19 +71,11 @@ char *
 ddb_describe_table_stream(DdbClient *client, const char *table_name,
 						  bool missing_ok)
 {
-	cJSON	   *body = cJSON_CreateObject();
 	cJSON	   *response;
-	cJSON	   *table;
+	cJSON	   *table = ddb_describe_table(client, table_name, &response);
 	const char *arn;
 	char	   *result;
 
-	cJSON_AddStringToObject(body, "TableName", table_name);
-	response = ddb_request(client, DDB_API_DYNAMODB, "DescribeTable", body, 0, NULL);
-	cJSON_Delete(body);
-	table = cJSON_GetObjectItemCaseSensitive(response, "Table");
-	if (!cJSON_IsObject(table))
-		ddb_raise_invalid_response(DDB_API_DYNAMODB, "DescribeTable",
-								   "The response has no \"Table\" object.");
 	arn = ddb_json_string(table, "LatestStreamArn");
 	if (arn == NULL && !missing_ok)
 		ereport(ERROR,

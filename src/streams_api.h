@@ -12,6 +12,8 @@
 #include "aws_client.h"
 #include "ddbstream_fdw.h"
 
+extern cJSON *ddb_describe_table(DdbClient *client, const char *table_name,
+								 cJSON **response);
 extern char *ddb_describe_table_stream(DdbClient *client,
 									   const char *table_name, bool missing_ok);
 extern List *ddb_list_tables(DdbClient *client);

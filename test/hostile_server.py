@@ -51,6 +51,24 @@ stream's DescribeStream and GetRecords answer depends on the table:
 
 ListTables (IMPORT FOREIGN SCHEMA) answers LastEvaluatedTableName
 alternating a, b, a, b, ...
+
+Tables read as items (source 'items'), key id:S, no stream; what Scan,
+Query, GetItem and BatchGetItem answer depends on the table:
+
+  ItemsLoop          LastEvaluatedKey is the ExclusiveStartKey sent
+  ItemsNotArray      "Items" is an object
+  ItemsNotObject     an item is a number
+  ItemsMember        an item's attribute is a string, not an AttributeValue
+  ItemsTooMany       one item more than the Limit asked for
+  ItemsCapacity      ConsumedCapacity.CapacityUnits is -1
+  ItemsOtherKey      GetItem, BatchGetItem and Query return an item of a
+                     key not asked for
+  ItemsTwice         BatchGetItem returns an item twice
+  ItemsUnprocessed   BatchGetItem returns every key unprocessed, forever
+  ItemsOddUnprocessed  UnprocessedKeys lists a key not asked for
+  ItemsNoHash, ItemsNoDefinition, ItemsBadType, ItemsThreeKeys
+                     DescribeTable: a key schema of one RANGE key, a key
+                     without definition, a key of type SS, three keys
 """
 import base64
 import json
@@ -137,11 +155,96 @@ def stream_of(body):
 
 def describe_table(body):
     name = body.get("TableName")
+    if name in ITEMS_TABLES:
+        return describe_items_table(name)
     if name not in STREAMS:
         raise AwsError("com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
                        "Cannot do operations on a non-existent table")
     return {"Table": {"TableName": name, "TableStatus": "ACTIVE", "LatestStreamArn": arn(name),
                       "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}}}
+
+
+ITEMS_TABLES = ("ItemsLoop", "ItemsNotArray", "ItemsNotObject", "ItemsMember", "ItemsTooMany",
+                "ItemsCapacity", "ItemsOtherKey", "ItemsTwice", "ItemsUnprocessed",
+                "ItemsOddUnprocessed", "ItemsNoHash", "ItemsNoDefinition", "ItemsBadType",
+                "ItemsThreeKeys")
+
+
+def describe_items_table(name):
+    """DescribeTable of an items table: key id:S, unless the table's
+    name says otherwise."""
+    schema = [{"AttributeName": "id", "KeyType": "HASH"}]
+    definitions = [{"AttributeName": "id", "AttributeType": "S"}]
+    if name == "ItemsNoHash":
+        schema = [{"AttributeName": "id", "KeyType": "RANGE"}]
+    elif name == "ItemsNoDefinition":
+        definitions = []
+    elif name == "ItemsBadType":
+        definitions = [{"AttributeName": "id", "AttributeType": "SS"}]
+    elif name == "ItemsThreeKeys":
+        schema = schema + [{"AttributeName": "b", "KeyType": "RANGE"}, {"AttributeName": "c", "KeyType": "RANGE"}]
+        definitions = definitions + [{"AttributeName": "b", "AttributeType": "S"},
+                                     {"AttributeName": "c", "AttributeType": "S"}]
+    return {"Table": {"TableName": name, "TableStatus": "ACTIVE", "KeySchema": schema,
+                      "AttributeDefinitions": definitions}}
+
+
+def item_of(key):
+    return {"id": {"S": key}, "v": {"N": "1"}}
+
+
+def read_items(op, body):
+    """Scan, Query, GetItem or BatchGetItem of an items table."""
+    if op == "BatchGetItem":
+        table, request = next(iter(body.get("RequestItems", {}).items()))
+    else:
+        table = body.get("TableName")
+    if table not in ITEMS_TABLES:
+        raise AwsError("com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+                       "Requested resource not found")
+    capacity = {"TableName": table, "CapacityUnits": -1 if table == "ItemsCapacity" else 0.5}
+    if op == "GetItem":
+        key = body["Key"]["id"]["S"]
+        return {"Item": item_of(key + "-other" if table == "ItemsOtherKey" else key),
+                "ConsumedCapacity": capacity}
+    if op == "BatchGetItem":
+        keys = [k["id"]["S"] for k in request["Keys"]]
+        items = [item_of(k) for k in keys]
+        answer = {"Responses": {table: items}, "UnprocessedKeys": {}, "ConsumedCapacity": [capacity]}
+        if table == "ItemsOtherKey":
+            items.append(item_of("not-asked"))
+        elif table == "ItemsTwice":
+            items.append(item_of(keys[0]))
+        elif table == "ItemsUnprocessed":
+            answer["Responses"] = {table: []}
+            answer["UnprocessedKeys"] = {table: {"Keys": request["Keys"]}}
+        elif table == "ItemsOddUnprocessed":
+            answer["UnprocessedKeys"] = {table: {"Keys": [{"id": {"S": "not-asked"}}]}}
+        return answer
+    if op == "Query":
+        # the key is id alone: a partition holds one item
+        key = body["ExpressionAttributeValues"][":pk"]["S"]
+        items = [item_of(key + "-other" if table == "ItemsOtherKey" else key)]
+        return {"Items": items, "Count": 1, "ConsumedCapacity": capacity}
+    # Scan: pages of 2 items (or Limit), 3 pages in all
+    start = body.get("ExclusiveStartKey")
+    page = int(start["id"]["S"].split("-")[1]) + 1 if start else 0
+    limit = body.get("Limit", 2)
+    items = [item_of("s-%d-%d" % (page, i)) for i in range(min(limit, 2))]
+    answer = {"Items": items, "Count": len(items), "ConsumedCapacity": capacity}
+    if page < 2:
+        answer["LastEvaluatedKey"] = {"id": {"S": "s-%d" % page}}
+    if table == "ItemsLoop" and start:
+        answer["LastEvaluatedKey"] = start
+    elif table == "ItemsNotArray":
+        answer["Items"] = {}
+    elif table == "ItemsNotObject":
+        answer["Items"] = [1]
+    elif table == "ItemsMember":
+        answer["Items"] = [{"id": "plain"}]
+    elif table == "ItemsTooMany":
+        answer["Items"] = [item_of("x-%d" % i) for i in range(limit + 1)]
+    return answer
 
 
 def list_tables(body):
@@ -330,6 +433,8 @@ class Handler(BaseHTTPRequestHandler):
             body = json.loads(raw_body or b"{}")
             if op == "GetRecords":
                 return self.get_records(body)
+            if op in ("Scan", "Query", "GetItem", "BatchGetItem"):
+                return self.reply(200, json.dumps(read_items(op, body)).encode())
             if op not in handlers:
                 raise AwsError("com.amazon.coral.service#UnknownOperationException", "Unknown operation")
             self.reply(200, json.dumps(handlers[op](body)).encode())

@@ -54,7 +54,7 @@ EXTENSION = ddbstream_fdw
 # install and an updated one are the same.
 DATA = src/ddbstream_fdw--0.1.0.sql src/ddbstream_fdw--0.1.0--0.2.0.sql
 
-REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes nul_chars consumers consumer_sessions consumer_lineage consumer_plans consumer_roles mirror cookbook concurrency tls hostile_endpoint seq_gaps consumer_upgrade items items_pushdown transport
+REGRESS = options scan images view_types iterators lineage pushdown errors faults credentials materialize import attributes nul_chars consumers consumer_sessions consumer_lineage consumer_plans consumer_roles mirror cookbook concurrency tls hostile_endpoint seq_gaps consumer_upgrade items items_pushdown items_hostile transport
 
 PKG_CONFIG ?= pkg-config
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl libcjson libcrypto)

@@ -19,6 +19,7 @@
 #include "lib/stringinfo.h"
 
 #include "items_api.h"
+#include "items_plan.h"
 #include "streams_api.h"
 
 static const char *const key_type_names[] = {
@@ -37,6 +38,7 @@ static void add_projection(cJSON *body, cJSON *names, List *projection);
 static void add_read_options(cJSON *target, cJSON *names,
 							 const DdbItemsRequest *req);
 static cJSON *key_value_json(const DdbKeyValue *v);
+static bool append_key_attribute(StringInfo buf, cJSON *item, const char *name);
 static bool add_units(cJSON *cc, const char *op, double *units);
 
 const char *
@@ -337,6 +339,28 @@ ddb_items_keys_body(const DdbItemsRequest *req, cJSON *keys, bool batch)
 }
 
 /*
+ * Append one key attribute of an item as "T:value" to buf; false when the
+ * item lacks it or it is not an S, N or B string.  Numbers as numbers: an
+ * answer may write 7 as 7.0.
+ */
+static bool
+append_key_attribute(StringInfo buf, cJSON *item, const char *name)
+{
+	cJSON	   *av = cJSON_GetObjectItemCaseSensitive(item, name);
+	const char *value;
+
+	if (!cJSON_IsObject(av) || av->child == NULL || av->child->next != NULL ||
+		!cJSON_IsString(av->child) || strlen(av->child->string) != 1 ||
+		strchr("SNB", av->child->string[0]) == NULL)
+		return false;
+	value = av->child->valuestring;
+	if (av->child->string[0] == 'N' && (value = ddb_key_number_text(value)) == NULL)
+		return false;
+	appendStringInfo(buf, "%s%s:%s", buf->len ? "|" : "", av->child->string, value);
+	return true;
+}
+
+/*
  * A key's attributes as one string ("S:alpha|N:3"), to compare keys; NULL
  * when the item lacks one or it is not an S, N or B string.
  */
@@ -344,22 +368,22 @@ char *
 ddb_item_key_text(const DdbItemsRequest *req, cJSON *item)
 {
 	StringInfoData buf;
-	int			i;
 
 	initStringInfo(&buf);
-	for (i = 0; i < (req->sort_key_name ? 2 : 1); i++)
-	{
-		cJSON	   *av = cJSON_GetObjectItemCaseSensitive(item, i == 0 ?
-														  req->partition_key : req->sort_key_name);
-
-		if (!cJSON_IsObject(av) || av->child == NULL || av->child->next != NULL ||
-			!cJSON_IsString(av->child) || strlen(av->child->string) != 1 ||
-			strchr("SNB", av->child->string[0]) == NULL)
-			return NULL;
-		appendStringInfo(&buf, "%s%s:%s", i ? "|" : "", av->child->string,
-						 av->child->valuestring);
-	}
+	if (!append_key_attribute(&buf, item, req->partition_key) ||
+		(req->sort_key_name && !append_key_attribute(&buf, item, req->sort_key_name)))
+		return NULL;
 	return buf.data;
+}
+
+/* An item's partition key (the one queried) alone, as ddb_item_key_text. */
+char *
+ddb_item_partition_text(const DdbItemsRequest *req, cJSON *item)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	return append_key_attribute(&buf, item, req->partition_key) ? buf.data : NULL;
 }
 
 /* Add one ConsumedCapacity object's CapacityUnits, if it has them. */

@@ -19,6 +19,8 @@ extern cJSON *ddb_item_key_json(const DdbItemsRequest *req,
 extern cJSON *ddb_items_keys_body(const DdbItemsRequest *req, cJSON *keys,
 								  bool batch);
 extern char *ddb_item_key_text(const DdbItemsRequest *req, cJSON *item);
+extern char *ddb_item_partition_text(const DdbItemsRequest *req,
+									 cJSON *item);
 extern bool ddb_items_capacity(cJSON *response, const char *op,
 							   double *units);
 extern void ddb_items_check_array(cJSON *items, const char *op,

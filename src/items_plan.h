@@ -55,6 +55,7 @@ extern DdbItemsRequest *ddb_items_request(DdbItemsApi api, List *roles,
 										  struct ExprContext *econtext,
 										  const DdbTableKeys *keys,
 										  bool *empty, bool *exact);
+extern char *ddb_key_number_text(const char *s);
 extern List *ddb_items_projection(const DdbColumnInfo *columns,
 								  const bool *used, int ncolumns,
 								  const DdbTableKeys *keys);

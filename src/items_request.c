@@ -323,6 +323,21 @@ number_text(Numeric n)
 	return s;
 }
 
+/*
+ * A number of an answer in the form key values are sent in (7.00 is 7), to
+ * compare keys; NULL when it is no number a key can hold.
+ */
+char *
+ddb_key_number_text(const char *s)
+{
+	if (!ddb_is_number(s))
+		return NULL;
+	return number_text(DatumGetNumeric(DirectFunctionCall3(numeric_in,
+														   CStringGetDatum(s),
+														   ObjectIdGetDatum(InvalidOid),
+														   Int32GetDatum(-1))));
+}
+
 /* Whether s is base64 as DynamoDB writes it: padded, no spare bits set. */
 static bool
 is_canonical_base64(const char *s, size_t len)

@@ -40,6 +40,7 @@ typedef struct Slot
 	char	   *start_key;		/* the ExclusiveStartKey sent, printed */
 	List	   *wanted;			/* keys asked for and not yet returned */
 	int			fruitless;		/* BatchGetItem answers with no item in a row */
+	long		sent_limit;		/* the Limit of the request in flight, or 0 */
 	MemoryContext page_cxt;		/* the parsed answer */
 	cJSON	   *next_item;		/* the next item of it to hand out */
 } Slot;
@@ -258,6 +259,7 @@ send_page(DdbItemsScan *scan, Slot *slot, cJSON *start_key, cJSON *keys)
 		slot->start_key = MemoryContextStrdup(scan->cxt, text);
 		pfree(text);
 	}
+	slot->sent_limit = (req->api == DDB_ITEMS_SCAN || req->api == DDB_ITEMS_QUERY) ? limit : 0;
 	slot->req = ddb_request_start(scan->client, DDB_API_DYNAMODB, scan->op, body,
 								  DDB_REQUEST_MARK_NULS);
 	cJSON_Delete(body);
@@ -363,6 +365,10 @@ page_items(DdbItemsScan *scan, Slot *slot, cJSON *response)
 
 	items = cJSON_GetObjectItemCaseSensitive(response, "Items");
 	ddb_items_check_array(items, scan->op, "Items");
+	if (slot->sent_limit > 0 && cJSON_GetArraySize(items) > slot->sent_limit)
+		ddb_raise_invalid_response(DDB_API_DYNAMODB, scan->op,
+								   psprintf("The page holds more items than the %ld its request asked for.",
+											slot->sent_limit));
 	if (req->api == DDB_ITEMS_QUERY)
 	{
 		const DdbKeyValue *pk = list_nth(req->partition_values, slot->part);
@@ -370,10 +376,9 @@ page_items(DdbItemsScan *scan, Slot *slot, cJSON *response)
 
 		cJSON_ArrayForEach(item, items)
 		{
-			cJSON	   *av = cJSON_GetObjectItemCaseSensitive(item, req->partition_key);
+			char	   *got = ddb_item_partition_text(req, item);
 
-			if (!cJSON_IsObject(av) || av->child == NULL || !cJSON_IsString(av->child) ||
-				strcmp(psprintf("%s:%s", av->child->string, av->child->valuestring), want) != 0)
+			if (got == NULL || strcmp(got, want) != 0)
 				ddb_raise_invalid_response(DDB_API_DYNAMODB, scan->op,
 										   "An item is not of the partition the Query asked for.");
 		}

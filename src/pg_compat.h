@@ -25,4 +25,12 @@
 #define pg_noreturn pg_attribute_noreturn()
 #endif
 
+/*
+ * The "POSIX" collation, the "C" one under another name: 18 no longer
+ * names its OID (951, fixed in the catalog's data since 10).
+ */
+#ifndef POSIX_COLLATION_OID
+#define POSIX_COLLATION_OID 951
+#endif
+
 #endif							/* DDB_PG_COMPAT_H */

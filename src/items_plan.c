@@ -162,7 +162,7 @@ ddb_items_describe(Relation rel, const DdbStreamOptions *opts, Oid userid,
 		*requests += ddb_stats_requests(ddb_client_stats(client), "DescribeTable");
 	copy = key_schema_list(keys);
 	MemoryContextSwitchTo(old);
-	copy = copyObject(copy);
+	copy = (List *) copyObjectImpl(copy);	/* copyObject needs typeof_unqual in 19 */
 	/* also frees the libcurl handle */
 	MemoryContextDelete(lookup_cxt);
 	return ddb_items_keys_from_list(copy);

@@ -30,6 +30,8 @@ SELECT * FROM items_of('ItemsTwice');
 SELECT * FROM items_of('ItemsOddUnprocessed', 'SELECT count(*) FROM %I', ', page_size ''1''');
 -- a LastEvaluatedKey that repeats the key the request continued from
 SELECT * FROM items_of('ItemsLoop');
+-- or one it gave before: a, b, a, b, ...
+SELECT * FROM items_of('ItemsCycle');
 -- pages of the wrong shape
 SELECT * FROM items_of('ItemsNotArray');
 SELECT * FROM items_of('ItemsNotObject');

@@ -90,6 +90,14 @@ CREATE FOREIGN TABLE catalog_by_category (category text OPTIONS (attribute 'cate
 SELECT * FROM explain_filter('SELECT name FROM catalog_by_category WHERE category = ''tools'' AND price = 9.03', :'lines', trimmed => true);
 SELECT name, price FROM catalog_by_category WHERE category = 'tools' AND price >= 50 ORDER BY price;
 
+-- a column with a type modifier is not pushed: numeric(5,1) shows 1.25 as
+-- 1.3, and an = on 1.3 must find it (here 9.03 as 9.0)
+CREATE FOREIGN TABLE catalog_rounded (price numeric(5,1) OPTIONS (attribute 'price'),
+                                      category text OPTIONS (attribute 'category'))
+  SERVER ddb OPTIONS (table_name 'Catalog', source 'items', index_name 'by_category');
+SELECT * FROM explain_filter('SELECT price FROM catalog_rounded WHERE category = ''books'' AND price = 9.0', '^ *(DynamoDB API|Key Condition)', trimmed => true);
+SELECT count(*) FROM catalog_rounded WHERE category = 'books' AND price = 9.0;
+
 -- values no key can hold match nothing, and are not sent
 SELECT count(*) FROM catalog WHERE pk = '';
 SELECT count(*) FROM catalog WHERE pk IN (NULL, 'alpha') AND sk = 1;

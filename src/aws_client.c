@@ -114,6 +114,7 @@ pg_noreturn static void raise_failure(DdbClient *client, DdbRequest *req,
 									  DdbAttempt outcome, const DdbFailure *failure,
 									  int attempt);
 static void request_free(DdbRequest *req);
+static char *unmark_nuls(char *payload);
 static void parse_aws_error(long status, const char *body, size_t len,
 							bool strict_json, DdbAwsError *err);
 pg_noreturn static void raise_too_large(DdbApi api, const char *op, int limit,
@@ -285,11 +286,39 @@ ddb_request_start(DdbClient *client, DdbApi api, const char *op, cJSON *body,
 	req->op = op;
 	req->flags = flags;
 	req->payload = cJSON_PrintUnformatted(body);
+	if (flags & DDB_REQUEST_MARK_NULS)
+		req->payload = unmark_nuls(req->payload);
 	req->payload_len = strlen(req->payload);
 	MemoryContextSwitchTo(old);
 	count_request(client, op);
 	send_attempt(client, req);
 	return req;
+}
+
+/*
+ * A request that may send back what an answer held (a LastEvaluatedKey as
+ * ExclusiveStartKey) writes each U+0000 that was marked in the answer
+ * (nul_chars.c) as JSON's \u0000 again.  The mark is never part of UTF-8,
+ * so no other byte of the payload is touched.
+ */
+static char *
+unmark_nuls(char *payload)
+{
+	StringInfoData buf;
+	char	   *p;
+
+	if (strchr(payload, DDB_NUL_MARK) == NULL)
+		return payload;
+	initStringInfo(&buf);
+	for (p = payload; *p; p++)
+	{
+		if (*p == DDB_NUL_MARK)
+			appendStringInfoString(&buf, "\\u0000");
+		else
+			appendStringInfoChar(&buf, *p);
+	}
+	pfree(payload);
+	return buf.data;
 }
 
 /* Is the answer to the attempt in flight in, so that waiting would not wait? */

@@ -75,7 +75,8 @@ typedef struct DdbAwsError
 
 /* Flags of ddb_request_start */
 #define DDB_REQUEST_5XX_AT_ONCE	0x01	/* a 5xx answer is returned, no retry */
-#define DDB_REQUEST_MARK_NULS	0x02	/* U+0000 may be in the answer */
+#define DDB_REQUEST_MARK_NULS	0x02	/* U+0000 may be in the answer, and be
+										 * sent back marked */
 
 typedef struct DdbClient DdbClient;
 typedef struct DdbRequest DdbRequest;

@@ -47,6 +47,7 @@
 typedef struct KeyCondition
 {
 	DdbKeyRole	role;
+	DdbKeyType	type;			/* the key attribute's */
 	Expr	   *value;
 	const char *colname;
 	RestrictInfo *rinfo;
@@ -124,7 +125,12 @@ ddb_items_plan(List *restrictinfos, Index relid, const DdbColumnInfo *columns,
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 		KeyCondition kc;
 
-		if (classify(rinfo->clause, relid, columns, ncolumns, schema, &kc))
+		/*
+		 * With nul_replacement a string key is seen with the replacement for
+		 * each U+0000, which DynamoDB would not match: strings stay local.
+		 */
+		if (classify(rinfo->clause, relid, columns, ncolumns, schema, &kc) &&
+			!(kc.type == DDB_KEY_S && opts.nul_replacement))
 		{
 			kc.rinfo = rinfo;
 			conds = lappend(conds, palloc_object(KeyCondition));
@@ -284,12 +290,15 @@ strategy_of(Oid opno, DdbKeyType type)
  * Whether the column reads this key's values so that PostgreSQL's operator
  * agrees with DynamoDB's comparison: numbers in integer or numeric columns;
  * strings and base64 in text or varchar, with a deterministic collation
- * (bytes equal), and for an order (ordered) the "C" one.
+ * (bytes equal), and for an order (ordered) the "C" one; no type modifier.
  */
 static bool
 column_fits_key(const DdbColumnInfo *col, DdbKeyType type, Oid opno,
 				Oid collid, bool ordered)
 {
+	/* numeric(5,1) rounds 1.25 to 1.3, varchar(3) refuses longer values */
+	if (col->typmod >= 0)
+		return false;
 	switch (type)
 	{
 		case DDB_KEY_N:
@@ -366,6 +375,7 @@ classify(Expr *clause, Index relid, const DdbColumnInfo *columns, int ncolumns,
 	else
 		return false;
 	type = partition ? schema->partition_type : schema->sort_type;
+	kc->type = type;
 	kc->value = (Expr *) value;
 	kc->colname = col->name;
 

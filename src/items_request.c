@@ -41,7 +41,7 @@ static List *values_of(ExprState *state, ExprContext *econtext, bool in,
 static char *key_value(Datum value, Oid typid, DdbKeyType type, int max_bytes);
 static char *number_text(Numeric n);
 static bool is_canonical_base64(const char *s, size_t len);
-static char *like_prefix(const char *pattern, bool *whole);
+static char *like_prefix(const char *pattern);
 static int	key_cmp(DdbKeyType type, const char *a, const char *b);
 static List *append_distinct(List *list, char *value);
 static List *key_values(List *strings, DdbKeyType type);
@@ -82,7 +82,6 @@ ddb_items_request(DdbItemsApi api, List *roles, List *value_states,
 		int			max_bytes = partition ? PARTITION_KEY_MAX_BYTES : SORT_KEY_MAX_BYTES;
 		bool		in = (role == DDB_KEY_PK_IN || role == DDB_KEY_SK_IN);
 		List	   *values;
-		bool		whole;
 
 		if (role == DDB_KEY_SK_PREFIX)
 		{
@@ -92,7 +91,7 @@ ddb_items_request(DdbItemsApi api, List *roles, List *value_states,
 			if (isnull)
 				*empty = true;
 			else
-				prefix = like_prefix(TextDatumGetCString(d), &whole);
+				prefix = like_prefix(TextDatumGetCString(d));
 			if (prefix && strlen(prefix) > SORT_KEY_MAX_BYTES)
 				*empty = true;
 			continue;
@@ -364,11 +363,10 @@ is_canonical_base64(const char *s, size_t len)
 
 /*
  * The fixed start of a LIKE pattern (before its first wildcard, escapes
- * resolved), in UTF-8; *whole is set when the pattern is that start and
- * '%' only.
+ * resolved), in UTF-8; NULL for a pattern PostgreSQL refuses.
  */
 static char *
-like_prefix(const char *pattern, bool *whole)
+like_prefix(const char *pattern)
 {
 	StringInfoData buf;
 	const char *p;
@@ -377,11 +375,12 @@ like_prefix(const char *pattern, bool *whole)
 	initStringInfo(&buf);
 	for (p = pattern; *p && *p != '%' && *p != '_'; p++)
 	{
-		if (*p == '\\' && p[1])
+		if (*p == '\\' && p[1] == '\0')
+			return NULL;		/* an error for PostgreSQL's LIKE: leave it so */
+		if (*p == '\\')
 			p++;
 		appendStringInfoChar(&buf, *p);
 	}
-	*whole = (*p == '%' && p[strspn(p, "%")] == '\0');
 	result = pg_server_to_any(buf.data, buf.len, PG_UTF8);
 	return result;
 }

@@ -24,10 +24,13 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "items_api.h"
+#include "streams_api.h"
 
 /* The most keys BatchGetItem takes in one request. */
 #define BATCH_GET_MAX_KEYS	100
@@ -37,7 +40,6 @@ typedef struct Slot
 	int			part;			/* the part read, or -1: idle */
 	DdbRequest *req;			/* the request in flight, or NULL */
 	bool		done;			/* no request left for the part */
-	char	   *start_key;		/* the ExclusiveStartKey sent, printed */
 	List	   *wanted;			/* keys asked for and not yet returned */
 	int			fruitless;		/* BatchGetItem answers with no item in a row */
 	long		sent_limit;		/* the Limit of the request in flight, or 0 */
@@ -61,6 +63,7 @@ struct DdbItemsScan
 	long		handed_out;
 	long		buffered;		/* items parsed and not yet handed out */
 	bool		finished;
+	DdbTokenSet *continued;		/* every LastEvaluatedKey followed */
 	DdbItemsStats stats;
 };
 
@@ -102,6 +105,7 @@ ddb_items_begin(const DdbStreamOptions *opts, const DdbCredentials *creds,
 	scan->op = op_names[request->api];
 	scan->cxt = cxt;
 	scan->max_retries = opts->max_retries;
+	scan->continued = ddb_token_set_create();
 	ddb_aws_config(opts, &config);
 	scan->client = ddb_client_create(&config, creds);
 	switch (request->api)
@@ -195,9 +199,6 @@ fill_slots(DdbItemsScan *scan)
 		slot->part = scan->next_part++;
 		slot->done = false;
 		slot->fruitless = 0;
-		if (slot->start_key)
-			pfree(slot->start_key);
-		slot->start_key = NULL;
 		list_free_deep(slot->wanted);
 		slot->wanted = NIL;
 		send_page(scan, slot, NULL, NULL);
@@ -249,15 +250,6 @@ send_page(DdbItemsScan *scan, Slot *slot, cJSON *start_key, cJSON *keys)
 			else
 				body = ddb_items_keys_body(req, keys, true);
 			break;
-	}
-	if (start_key)
-	{
-		char	   *text = cJSON_PrintUnformatted(start_key);
-
-		if (slot->start_key)
-			pfree(slot->start_key);
-		slot->start_key = MemoryContextStrdup(scan->cxt, text);
-		pfree(text);
 	}
 	slot->sent_limit = (req->api == DDB_ITEMS_SCAN || req->api == DDB_ITEMS_QUERY) ? limit : 0;
 	slot->req = ddb_request_start(scan->client, DDB_API_DYNAMODB, scan->op, body,
@@ -328,6 +320,9 @@ receive(DdbItemsScan *scan, Slot *slot)
 	{
 		scan->stats.consumed_capacity += units;
 		scan->stats.capacity_reported = true;
+		if (!isfinite(scan->stats.consumed_capacity))
+			ddb_raise_invalid_response(DDB_API_DYNAMODB, scan->op,
+									   "The capacity units reported add up to more than a double holds.");
 	}
 	slot->next_item = items->child;
 	if (scan->req->api == DDB_ITEMS_SCAN || scan->req->api == DDB_ITEMS_QUERY)
@@ -388,8 +383,9 @@ page_items(DdbItemsScan *scan, Slot *slot, cJSON *response)
 
 /*
  * Follow LastEvaluatedKey: send the next page's request at once, unless the
- * query has all the items it can use.  A key that repeats the one sent
- * would make the reading loop forever.
+ * query has all the items it can use.  Each key is an item's, of one
+ * segment or partition, so no key is followed twice in a reading: one that
+ * repeats (a, b, a, b, ...) would make it loop for ever.
  */
 static void
 continue_page(DdbItemsScan *scan, Slot *slot, cJSON *response, long received)
@@ -406,9 +402,9 @@ continue_page(DdbItemsScan *scan, Slot *slot, cJSON *response, long received)
 		ddb_raise_invalid_response(DDB_API_DYNAMODB, scan->op,
 								   "\"LastEvaluatedKey\" is not an object of key attributes.");
 	text = cJSON_PrintUnformatted(lek);
-	if (slot->start_key && strcmp(text, slot->start_key) == 0)
+	if (!ddb_token_set_add(scan->continued, text))
 		ddb_raise_invalid_response(DDB_API_DYNAMODB, scan->op,
-								   "\"LastEvaluatedKey\" repeats the ExclusiveStartKey of its request, so the reading would never end.");
+								   "\"LastEvaluatedKey\" repeats a key the reading has already continued from, so it would never end.");
 	pfree(text);
 	if (scan->req->limit >= 0 && items_wanted(scan) <= 0)
 	{

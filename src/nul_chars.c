@@ -36,6 +36,8 @@ typedef struct NulTarget
 } NulTarget;
 
 pg_noreturn static void nul_error(DdbConversion *cv, const char *s);
+pg_noreturn static void item_nul_error(DdbConversion *cv, const char *path,
+									   bool in_name);
 static char *record_id(cJSON *record);
 static bool holds(cJSON *node, NulTarget *t);
 static bool find_in_record(cJSON *record, NulTarget *t, StringInfo path);
@@ -147,6 +149,33 @@ record_id(cJSON *record)
 	return buf.data;
 }
 
+/*
+ * U+0000 in an item of an items table (ddb_build_item_row: its key and the
+ * item stand as a record's Keys and NewImage, named keys and item here).
+ */
+static void
+item_nul_error(DdbConversion *cv, const char *path, bool in_name)
+{
+	cJSON	   *ddb = cJSON_GetObjectItemCaseSensitive(cv->record, "dynamodb");
+	cJSON	   *keys = cJSON_GetObjectItemCaseSensitive(ddb, "Keys");
+	char	   *key = (keys && keys->child) ? cJSON_PrintUnformatted(keys) : NULL;
+	const char *where = path;
+
+	if (strncmp(path, "NewImage", 8) == 0)
+		where = psprintf("item%s", path + 8);
+	else if (strncmp(path, "Keys", 4) == 0)
+		where = psprintf("keys%s", path + 4);
+	ereport(ERROR,
+			(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+			 errmsg("%s returned an item with U+0000 in %s, which PostgreSQL text cannot hold",
+					ddb_answer_name(cv), where),
+			 key ? errdetail("The item's key is %s. The U+0000 is in %s.",
+							 ddb_printable(key, strlen(key), MESSAGE_CHARS),
+							 in_name ? "a name" : "a value") :
+			 errdetail("The U+0000 is in %s.", in_name ? "a name" : "a value"),
+			 errhint("To read the item, set the foreign table option nul_replacement to the text that replaces each U+0000, such as ALTER FOREIGN TABLE ... OPTIONS (ADD nul_replacement '') to remove them.")));
+}
+
 static void
 nul_error(DdbConversion *cv, const char *s)
 {
@@ -156,6 +185,8 @@ nul_error(DdbConversion *cv, const char *s)
 	initStringInfo(&path);
 	if (!find_in_record(cv->record, &t, &path))
 		appendStringInfoString(&path, "?");
+	if (cv->shard_id == NULL)
+		item_nul_error(cv, path.data, t.is_key);
 	ereport(ERROR,
 			(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
 			 errmsg("DynamoDB Streams record has U+0000 in %s, which PostgreSQL text cannot hold",

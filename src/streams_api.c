@@ -34,10 +34,6 @@
 #define MAX_TABLES			100000
 #define MAX_TABLE_NAME		255
 
-typedef struct TokenSet TokenSet;
-static TokenSet *token_set_create(void);
-static bool token_set_add(TokenSet *set, const char *token);
-static void token_set_free(TokenSet *set);
 static bool is_sequence_number(const char *s);
 static char *parse_list_tables(cJSON *response, List **names);
 
@@ -96,7 +92,7 @@ ddb_list_tables(DdbClient *client)
 {
 	List	   *names = NIL;
 	char	   *start_after = NULL;
-	TokenSet   *seen = token_set_create();
+	DdbTokenSet   *seen = ddb_token_set_create();
 
 	do
 	{
@@ -110,12 +106,12 @@ ddb_list_tables(DdbClient *client)
 		cJSON_Delete(body);
 		start_after = parse_list_tables(response, &names);
 		cJSON_Delete(response);
-		if (start_after && !token_set_add(seen, start_after))
+		if (start_after && !ddb_token_set_add(seen, start_after))
 			ddb_raise_invalid_response(DDB_API_DYNAMODB, "ListTables",
 									   "\"LastEvaluatedTableName\" repeats a name the listing has already continued from, so the listing would never end.");
 		CHECK_FOR_INTERRUPTS();
 	} while (start_after != NULL);
-	token_set_free(seen);
+	ddb_token_set_free(seen);
 	return names;
 }
 
@@ -161,7 +157,7 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 {
 	List	   *shards = NIL;
 	char	   *start_after = NULL;
-	TokenSet   *seen = token_set_create();
+	DdbTokenSet   *seen = ddb_token_set_create();
 
 	do
 	{
@@ -180,12 +176,12 @@ ddb_describe_stream(DdbClient *client, const char *stream_arn)
 			ddb_raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
 									   psprintf("The listing goes on past %d shards, more than a stream keeps in its 24 hours.",
 												MAX_SHARDS));
-		if (start_after && !token_set_add(seen, start_after))
+		if (start_after && !ddb_token_set_add(seen, start_after))
 			ddb_raise_invalid_response(DDB_API_STREAMS, "DescribeStream",
 									   "\"LastEvaluatedShardId\" repeats a shard the listing has already continued from, so the listing would never end.");
 		CHECK_FOR_INTERRUPTS();
 	} while (start_after != NULL);
-	token_set_free(seen);
+	ddb_token_set_free(seen);
 	return shards;
 }
 
@@ -256,11 +252,12 @@ is_sequence_number(const char *s)
 }
 
 /*
- * The pagination tokens a listing has continued from.  An endpoint that
- * hands out a token it gave before (a, b, a, b, ...) would keep the listing
- * going, and growing, for ever: such a token ends it with an error.
+ * The pagination tokens a listing (or a Scan or Query, items_scan.c) has
+ * continued from.  An endpoint that hands out a token it gave before (a,
+ * b, a, b, ...) would keep the listing going, and growing, for ever: such a
+ * token ends it with an error.
  */
-struct TokenSet
+struct DdbTokenSet
 {
 	MemoryContext cxt;			/* the table and the copies of the tokens */
 	HTAB	   *htab;			/* keys: pointers to the copies */
@@ -280,10 +277,10 @@ token_match(const void *a, const void *b, Size keysize)
 	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
-static TokenSet *
-token_set_create(void)
+DdbTokenSet *
+ddb_token_set_create(void)
 {
-	TokenSet   *set = palloc(sizeof(TokenSet));
+	DdbTokenSet   *set = palloc(sizeof(DdbTokenSet));
 	HASHCTL		ctl;
 
 	set->cxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -300,8 +297,8 @@ token_set_create(void)
 }
 
 /* Add a token; false when the set already held it. */
-static bool
-token_set_add(TokenSet *set, const char *token)
+bool
+ddb_token_set_add(DdbTokenSet *set, const char *token)
 {
 	bool		found;
 
@@ -313,8 +310,8 @@ token_set_add(TokenSet *set, const char *token)
 	return true;
 }
 
-static void
-token_set_free(TokenSet *set)
+void
+ddb_token_set_free(DdbTokenSet *set)
 {
 	MemoryContextDelete(set->cxt);
 	pfree(set);

@@ -12,6 +12,10 @@
 #include "aws_client.h"
 #include "ddbstream_fdw.h"
 
+typedef struct DdbTokenSet DdbTokenSet;
+extern DdbTokenSet *ddb_token_set_create(void);
+extern bool ddb_token_set_add(DdbTokenSet *set, const char *token);
+extern void ddb_token_set_free(DdbTokenSet *set);
 extern cJSON *ddb_describe_table(DdbClient *client, const char *table_name,
 								 cJSON **response);
 extern char *ddb_describe_table_stream(DdbClient *client,

@@ -56,6 +56,7 @@ Tables read as items (source 'items'), key id:S, no stream; what Scan,
 Query, GetItem and BatchGetItem answer depends on the table:
 
   ItemsLoop          LastEvaluatedKey is the ExclusiveStartKey sent
+  ItemsCycle         LastEvaluatedKey goes a, b, a, b, ...
   ItemsNotArray      "Items" is an object
   ItemsNotObject     an item is a number
   ItemsMember        an item's attribute is a string, not an AttributeValue
@@ -164,7 +165,7 @@ def describe_table(body):
                       "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}}}
 
 
-ITEMS_TABLES = ("ItemsLoop", "ItemsNotArray", "ItemsNotObject", "ItemsMember", "ItemsTooMany",
+ITEMS_TABLES = ("ItemsLoop", "ItemsCycle", "ItemsNotArray", "ItemsNotObject", "ItemsMember", "ItemsTooMany",
                 "ItemsCapacity", "ItemsOtherKey", "ItemsTwice", "ItemsUnprocessed",
                 "ItemsOddUnprocessed", "ItemsNoHash", "ItemsNoDefinition", "ItemsBadType",
                 "ItemsThreeKeys")
@@ -236,6 +237,8 @@ def read_items(op, body):
         answer["LastEvaluatedKey"] = {"id": {"S": "s-%d" % page}}
     if table == "ItemsLoop" and start:
         answer["LastEvaluatedKey"] = start
+    elif table == "ItemsCycle":
+        answer["LastEvaluatedKey"] = {"id": {"S": "s-%d" % (page % 2)}}
     elif table == "ItemsNotArray":
         answer["Items"] = {}
     elif table == "ItemsNotObject":

@@ -68,3 +68,12 @@ SELECT key ->> 'id' AS id, item ->> 'price' AS price FROM phones ORDER BY 1;
 CALL sync_phones();
 SELECT key ->> 'id' AS id, item ->> 'price' AS price FROM phones ORDER BY 1;
 SELECT shard_id, sequence_number, records_behind FROM ddbstream_fdw.consumer_lag('phones_feed');
+
+\echo '-- 6. The table itself: its items, read by key or in parallel segments'
+CREATE FOREIGN TABLE phone_items (keys jsonb, item jsonb,
+  id text OPTIONS (attribute 'id'), price numeric OPTIONS (attribute 'price'))
+  SERVER ddb OPTIONS (table_name 'Phones', source 'items');
+SELECT id, price FROM phone_items ORDER BY id;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT item FROM phone_items WHERE id = 'px8';
+-- the mirror equals the items (the difference is empty)
+SELECT key, item FROM phones EXCEPT SELECT keys, item FROM phone_items;

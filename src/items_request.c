@@ -46,6 +46,25 @@ static int	key_cmp(DdbKeyType type, const char *a, const char *b);
 static List *append_distinct(List *list, char *value);
 static List *key_values(List *strings, DdbKeyType type);
 
+/* The pushed values at scan start, as key values. */
+typedef struct PushedValues
+{
+	List	   *partition;		/* the partition key's values */
+	List	   *sort;			/* the sort key's = or IN values */
+	char	   *lower;			/* the sort key's bounds, or NULL */
+	char	   *upper;
+	bool		lower_strict;
+	bool		upper_strict;
+	char	   *prefix;			/* LIKE's fixed start, or NULL */
+} PushedValues;
+
+static void evaluate(PushedValues *pv, List *roles, List *value_states,
+					 ExprContext *econtext, const DdbKeySchema *schema,
+					 bool *empty, bool *exact);
+static void set_sort_condition(DdbItemsRequest *req, const PushedValues *pv,
+							   const DdbKeySchema *schema, bool *exact);
+static List *item_keys(const PushedValues *pv, const DdbKeySchema *schema);
+
 /*
  * The request for api from the pushed values (their roles, as planned).
  * Sets *empty when no item can match (a NULL to equal, no value left), and
@@ -59,53 +78,69 @@ ddb_items_request(DdbItemsApi api, List *roles, List *value_states,
 {
 	DdbItemsRequest *req = palloc0(sizeof(DdbItemsRequest));
 	const DdbKeySchema *schema = keys->index_name ? &keys->index : &keys->table;
-	List	   *pk_values = NIL;
-	List	   *sk_values = NIL;
-	char	   *lower = NULL;
-	char	   *upper = NULL;
-	bool		lower_strict = false;
-	bool		upper_strict = false;
-	char	   *prefix = NULL;
-	ListCell   *lr;
-	ListCell   *lv;
+	PushedValues pv = {0};
 
 	*empty = false;
 	req->api = api;
 	req->limit = -1;
 	req->segments = 1;
+	evaluate(&pv, roles, value_states, econtext, schema, empty, exact);
+	if (api == DDB_ITEMS_QUERY)
+	{
+		req->partition_key = schema->partition_key;
+		req->partition_values = key_values(pv.partition, schema->partition_type);
+		set_sort_condition(req, &pv, schema, exact);
+	}
+	else if (api != DDB_ITEMS_SCAN)
+	{
+		req->partition_key = schema->partition_key;
+		req->sort_key_name = schema->sort_key;
+		req->keys = item_keys(&pv, schema);
+	}
+	return req;
+}
+
+/* Evaluate the pushed values into *pv. */
+static void
+evaluate(PushedValues *pv, List *roles, List *value_states,
+		 ExprContext *econtext, const DdbKeySchema *schema, bool *empty,
+		 bool *exact)
+{
+	ListCell   *lr;
+	ListCell   *lv;
+
 	forboth(lr, roles, lv, value_states)
 	{
 		DdbKeyRole	role = (DdbKeyRole) lfirst_int(lr);
 		ExprState  *state = (ExprState *) lfirst(lv);
 		bool		partition = (role == DDB_KEY_PK_EQ || role == DDB_KEY_PK_IN);
-		DdbKeyType	type = partition ? schema->partition_type : schema->sort_type;
-		int			max_bytes = partition ? PARTITION_KEY_MAX_BYTES : SORT_KEY_MAX_BYTES;
-		bool		in = (role == DDB_KEY_PK_IN || role == DDB_KEY_SK_IN);
+		bool		equal = partition || role == DDB_KEY_SK_EQ || role == DDB_KEY_SK_IN;
+		bool		isnull;
 		List	   *values;
 
 		if (role == DDB_KEY_SK_PREFIX)
 		{
-			bool		isnull;
 			Datum		d = ExecEvalExpr(state, econtext, &isnull);
 
-			if (isnull)
-				*empty = true;
-			else
-				prefix = like_prefix(TextDatumGetCString(d));
-			if (prefix && strlen(prefix) > SORT_KEY_MAX_BYTES)
+			if (!isnull)
+				pv->prefix = like_prefix(TextDatumGetCString(d));
+			if (isnull || (pv->prefix && strlen(pv->prefix) > SORT_KEY_MAX_BYTES))
 				*empty = true;
 			continue;
 		}
-		values = values_of(state, econtext, in, type, max_bytes);
-		if (partition)
-			pk_values = values;
-		else if (role == DDB_KEY_SK_EQ || role == DDB_KEY_SK_IN)
-			sk_values = values;
+		values = values_of(state, econtext,
+						   role == DDB_KEY_PK_IN || role == DDB_KEY_SK_IN,
+						   partition ? schema->partition_type : schema->sort_type,
+						   partition ? PARTITION_KEY_MAX_BYTES : SORT_KEY_MAX_BYTES);
+		if (equal && values == NIL)
+			*empty = true;		/* nothing a key can equal */
+		else if (partition)
+			pv->partition = values;
+		else if (equal)
+			pv->sort = values;
 		else if (values == NIL)
 		{
 			/* a NULL bound keeps no row; one a key cannot take is dropped */
-			bool		isnull;
-
 			(void) ExecEvalExpr(state, econtext, &isnull);
 			if (isnull)
 				*empty = true;
@@ -113,86 +148,90 @@ ddb_items_request(DdbItemsApi api, List *roles, List *value_states,
 		}
 		else if (role == DDB_KEY_SK_GT || role == DDB_KEY_SK_GE)
 		{
-			lower = linitial(values);
-			lower_strict = (role == DDB_KEY_SK_GT);
+			pv->lower = linitial(values);
+			pv->lower_strict = (role == DDB_KEY_SK_GT);
 		}
 		else
 		{
-			upper = linitial(values);
-			upper_strict = (role == DDB_KEY_SK_LT);
+			pv->upper = linitial(values);
+			pv->upper_strict = (role == DDB_KEY_SK_LT);
 		}
-		if ((partition || role == DDB_KEY_SK_EQ || role == DDB_KEY_SK_IN) &&
-			values == NIL)
-			*empty = true;
 	}
-	if (lower && upper && key_cmp(schema->sort_type, lower, upper) > 0)
+	if (pv->lower && pv->upper && key_cmp(schema->sort_type, pv->lower, pv->upper) > 0)
 		*empty = true;			/* BETWEEN would be refused */
+}
 
-	if (api == DDB_ITEMS_QUERY)
+/*
+ * A Query's one condition on the sort key: =, else BETWEEN (inexact for
+ * strict bounds), else one bound, else begins_with.
+ */
+static void
+set_sort_condition(DdbItemsRequest *req, const PushedValues *pv,
+				   const DdbKeySchema *schema, bool *exact)
+{
+	req->sort_key = schema->sort_key;
+	req->sort_value.type = req->sort_value2.type = schema->sort_type;
+	if (pv->sort)
 	{
-		req->partition_key = schema->partition_key;
-		req->partition_values = key_values(pk_values, schema->partition_type);
-		req->sort_key = schema->sort_key;
-		req->sort_value.type = req->sort_value2.type = schema->sort_type;
-		if (sk_values)
-		{
-			req->sort_op = DDB_SORT_EQ;
-			req->sort_value.value = linitial(sk_values);
-		}
-		else if (lower && upper)
-		{
-			req->sort_op = DDB_SORT_BETWEEN;
-			req->sort_value.value = lower;
-			req->sort_value2.value = upper;
-			if (lower_strict || upper_strict)
-				*exact = false;
-		}
-		else if (lower || upper)
-		{
-			req->sort_op = lower ? (lower_strict ? DDB_SORT_GT : DDB_SORT_GE) :
-				(upper_strict ? DDB_SORT_LT : DDB_SORT_LE);
-			req->sort_value.value = lower ? lower : upper;
-		}
-		else if (prefix && prefix[0])
-		{
-			req->sort_op = DDB_SORT_BEGINS_WITH;
-			req->sort_value.value = prefix;
-		}
-		if (req->sort_op == DDB_SORT_NONE)
-			req->sort_key = NULL;
+		req->sort_op = DDB_SORT_EQ;
+		req->sort_value.value = linitial(pv->sort);
 	}
-	else if (api != DDB_ITEMS_SCAN)
+	else if (pv->lower && pv->upper)
 	{
-		ListCell   *lp;
+		req->sort_op = DDB_SORT_BETWEEN;
+		req->sort_value.value = pv->lower;
+		req->sort_value2.value = pv->upper;
+		if (pv->lower_strict || pv->upper_strict)
+			*exact = false;
+	}
+	else if (pv->lower)
+	{
+		req->sort_op = pv->lower_strict ? DDB_SORT_GT : DDB_SORT_GE;
+		req->sort_value.value = pv->lower;
+	}
+	else if (pv->upper)
+	{
+		req->sort_op = pv->upper_strict ? DDB_SORT_LT : DDB_SORT_LE;
+		req->sort_value.value = pv->upper;
+	}
+	else if (pv->prefix && pv->prefix[0])
+	{
+		req->sort_op = DDB_SORT_BEGINS_WITH;
+		req->sort_value.value = pv->prefix;
+	}
+	if (req->sort_op == DDB_SORT_NONE)
+		req->sort_key = NULL;
+}
 
-		req->partition_key = schema->partition_key;
-		req->sort_key_name = schema->sort_key;
-		foreach(lp, pk_values)
+/* GetItem's or BatchGetItem's keys: every partition value with every sort one. */
+static List *
+item_keys(const PushedValues *pv, const DdbKeySchema *schema)
+{
+	List	   *keys = NIL;
+	ListCell   *lp;
+
+	foreach(lp, pv->partition)
+	{
+		ListCell   *ls;
+		int			nsort = schema->sort_key ? list_length(pv->sort) : 1;
+		int			i;
+
+		for (i = 0, ls = list_head(pv->sort); i < nsort; i++)
 		{
-			ListCell   *ls;
+			DdbItemKey *key = palloc0(sizeof(DdbItemKey));
 
-			if (schema->sort_key == NULL)
+			key->partition.type = schema->partition_type;
+			key->partition.value = lfirst(lp);
+			if (schema->sort_key)
 			{
-				DdbItemKey *key = palloc0(sizeof(DdbItemKey));
-
-				key->partition.type = schema->partition_type;
-				key->partition.value = lfirst(lp);
-				req->keys = lappend(req->keys, key);
-				continue;
-			}
-			foreach(ls, sk_values)
-			{
-				DdbItemKey *key = palloc0(sizeof(DdbItemKey));
-
-				key->partition.type = schema->partition_type;
-				key->partition.value = lfirst(lp);
 				key->sort.type = schema->sort_type;
 				key->sort.value = lfirst(ls);
-				req->keys = lappend(req->keys, key);
+				ls = lnext(pv->sort, ls);
 			}
+			keys = lappend(keys, key);
 		}
 	}
-	return req;
+	return keys;
 }
 
 /*

@@ -97,7 +97,7 @@ ddb_check_attribute_column(DdbColumnInfo *col)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("column \"%s\" of type %s cannot hold item attribute \"%s\"",
-						col->name, format_type_be(col->typid), col->attribute),
+						col->name, format_type_be(col->typid), col->attribute_shown),
 				 errhint("Declare the column as numeric, smallint, integer, bigint, real, double precision, text, varchar, boolean, timestamptz, jsonb or json.")));
 	getTypeInputInfo(col->typid, &input, &col->ioparam);
 	fmgr_info(input, &col->input);
@@ -329,7 +329,7 @@ cannot_convert(const DdbColumnInfo *col, const char *avtype, const char *detail)
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 			 errmsg("cannot convert item attribute \"%s\" of type %s to column \"%s\" of type %s",
-					col->attribute, ddb_printable(avtype, strlen(avtype), 20),
+					col->attribute_shown, ddb_printable(avtype, strlen(avtype), 20),
 					col->name, typname),
 			 detail ? errdetail_internal("%s", detail) : 0,
 			 errhint("Columns of type %s take %s.", typname,
@@ -342,7 +342,7 @@ attribute_error_context(void *arg)
 	AttributeContext *ctx = (AttributeContext *) arg;
 
 	errcontext("converting item attribute \"%s\" (%s) to column \"%s\" of type %s",
-			   ctx->col->attribute,
+			   ctx->col->attribute_shown,
 			   ddb_printable(ctx->avtype, strlen(ctx->avtype), 20),
 			   ctx->col->name, format_type_be(ctx->col->typid));
 }

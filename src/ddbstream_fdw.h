@@ -131,7 +131,8 @@ typedef struct DdbColumnInfo
 	int			field;			/* DdbField, or -1 for a dropped column */
 	Oid			typid;
 	int32		typmod;
-	const char *attribute;		/* for DDB_FIELD_ATTRIBUTE: the attribute */
+	const char *attribute;		/* for DDB_FIELD_ATTRIBUTE: the attribute, UTF-8 */
+	const char *attribute_shown;	/* and as the option says it, for messages */
 	FmgrInfo	input;			/* for DDB_FIELD_ATTRIBUTE: typid's input */
 	Oid			ioparam;
 } DdbColumnInfo;

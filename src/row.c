@@ -51,6 +51,7 @@ ddb_column_map(Relation rel)
 		columns[i].typid = attr->atttypid;
 		columns[i].typmod = attr->atttypmod;
 		columns[i].attribute = NULL;
+		columns[i].attribute_shown = NULL;
 		if (attr->attisdropped)
 			continue;
 
@@ -61,7 +62,14 @@ ddb_column_map(Relation rel)
 			if (strcmp(def->defname, "field") == 0)
 				name = defGetString(def);
 			else if (strcmp(def->defname, "attribute") == 0)
-				columns[i].attribute = defGetString(def);
+			{
+				/* compared with, and sent as, the answers' UTF-8 names */
+				const char *attribute = defGetString(def);
+
+				columns[i].attribute = pg_server_to_any(attribute, strlen(attribute),
+														PG_UTF8);
+				columns[i].attribute_shown = attribute;
+			}
 		}
 		if (columns[i].attribute)
 		{

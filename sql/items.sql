@@ -86,6 +86,31 @@ SELECT * FROM explain_filter('SELECT id FROM nul_items WHERE id = ''a?b''', '^ *
 SELECT id FROM nul_items WHERE id = 'a?b';
 \! test/ddb delete-table --table-name NulItems > /dev/null
 
+-- attribute names are UTF-8 to DynamoDB whatever the database's encoding:
+-- in a LATIN1 database 'prøve' is still the attribute prøve (not the
+-- attribute whose name holds the byte ø is in LATIN1)
+\! test/create_table Latin --no-stream
+\! test/ddb put-item --table-name Latin --item '{"id":{"S":"k"},"prøve":{"S":"right"},"pr\u0000ve":{"S":"wrong"}}'
+CREATE DATABASE items_latin1 TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C';
+\c items_latin1
+\encoding UTF8
+SET client_min_messages = warning;
+CREATE EXTENSION ddbstream_fdw;
+CREATE SERVER ddb FOREIGN DATA WRAPPER ddbstream_fdw
+  OPTIONS (region 'us-east-1', endpoint :'ddb_endpoint');
+RESET client_min_messages;
+CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
+  OPTIONS (access_key_id 'a', secret_access_key 'b');
+CREATE FOREIGN TABLE latin (id text OPTIONS (attribute 'id'), p text OPTIONS (attribute 'prøve'))
+  SERVER ddb OPTIONS (table_name 'Latin', source 'items');
+SELECT id, p FROM latin;
+SELECT id, p FROM latin WHERE id = 'k';
+EXPLAIN (VERBOSE, COSTS OFF) SELECT p FROM latin;
+\c contrib_regression
+\encoding UTF8
+DROP DATABASE items_latin1;
+\! test/ddb delete-table --table-name Latin > /dev/null
+
 -- read-only
 INSERT INTO catalog (pk) VALUES ('x');
 UPDATE catalog SET name = 'x';

@@ -18,6 +18,7 @@
 #include "commands/explain_state.h"
 #endif
 #include "executor/executor.h"
+#include "mb/pg_wchar.h"
 #include "foreign/foreign.h"
 #include "nodes/makefuncs.h"
 #include "utils/rel.h"
@@ -70,6 +71,7 @@ static void end_pass(DdbItemsNode *node);
 static void add_pass_stats(DdbItemsStats *into, DdbItemsScan *scan);
 static bool page_size_set(Relation rel);
 static List *attributes_fetched(ForeignScanState *fss, DdbItemsNode *node);
+static List *names_shown(List *names);
 
 /* fdw_private for an items table, from the planner's choice. */
 List *
@@ -236,6 +238,19 @@ ddb_items_node_end(DdbItemsNode *node)
 	MemoryContextDelete(node->scan_cxt);
 }
 
+/* Attribute names (UTF-8, as sent) in the database's encoding. */
+static List *
+names_shown(List *names)
+{
+	List	   *shown = NIL;
+	ListCell   *lc;
+
+	foreach(lc, names)
+		shown = lappend(shown, pg_any_to_server((char *) lfirst(lc),
+												strlen((char *) lfirst(lc)), PG_UTF8));
+	return shown;
+}
+
 /*
  * The attributes a scan fetches, for EXPLAIN VERBOSE: as the scan started,
  * or without ANALYZE as the plan says, the key attributes named as such
@@ -255,7 +270,7 @@ attributes_fetched(ForeignScanState *fss, DdbItemsNode *node)
 	int			i;
 
 	if (node)
-		return node->projection ? node->projection : list_make1("all");
+		return node->projection ? names_shown(node->projection) : list_make1("all");
 	columns = ddb_column_map(rel);
 	used = ddb_used_columns(rel, retrieved);
 	names = ddb_items_projection(columns, used, natts,
@@ -263,6 +278,7 @@ attributes_fetched(ForeignScanState *fss, DdbItemsNode *node)
 	for (i = 0; i < natts; i++)
 		if (used[i] && columns[i].field == DDB_FIELD_NEW_IMAGE)
 			return list_make1("all");
+	names = names_shown(names);
 	for (i = 0; i < natts && keys == NIL; i++)
 		if (used[i] && columns[i].field == DDB_FIELD_KEYS)
 			return lappend(names, "the key attributes");

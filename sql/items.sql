@@ -46,6 +46,8 @@ ALTER FOREIGN TABLE catalog OPTIONS (DROP scan_segments, DROP page_size);
 EXPLAIN (VERBOSE, COSTS OFF) SELECT size, name FROM catalog;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT item FROM catalog;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT keys FROM catalog;
+-- a query that uses no column fetches the partition key alone
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM catalog;
 -- the keys column needs the key schema: one DescribeTable at scan start
 SELECT * FROM explain_filter('SELECT keys FROM catalog', '^ *DescribeTable', trimmed => true);
 

@@ -101,6 +101,7 @@ ddb_items_node_begin(ForeignScanState *fss, Oid userid)
 	List	   *keys = (List *) list_nth(private, ItemsPrivateKeys);
 	DdbItemsNode *node = palloc0(sizeof(DdbItemsNode));
 	bool		need_keys = false;
+	bool		any_used = false;
 	int			i;
 
 	ddb_get_table_options(RelationGetRelid(rel), &node->opts);
@@ -117,11 +118,19 @@ ddb_items_node_begin(ForeignScanState *fss, Oid userid)
 	node->operation = psprintf("DynamoDB %s", ddb_items_api_name(node->api));
 
 	for (i = 0; i < node->rows->ncolumns; i++)
+	{
+		any_used |= (node->rows->used[i] && node->rows->columns[i].field >= 0);
 		if (node->rows->used[i] && node->rows->columns[i].field == DDB_FIELD_KEYS)
 			need_keys = true;
+	}
+
+	/*
+	 * The keys column needs the key schema; so does a query that uses no
+	 * column (count(*)), which then fetches the partition key alone.
+	 */
 	if (keys != NIL)
 		node->keys = ddb_items_keys_from_list(keys);
-	else if (need_keys)
+	else if (need_keys || !any_used)
 		node->keys = ddb_items_describe(rel, &node->opts, userid,
 										&node->describe_requests);
 	if (node->keys && need_keys)
@@ -282,7 +291,9 @@ attributes_fetched(ForeignScanState *fss, DdbItemsNode *node)
 	for (i = 0; i < natts && keys == NIL; i++)
 		if (used[i] && columns[i].field == DDB_FIELD_KEYS)
 			return lappend(names, "the key attributes");
-	return names ? names : list_make1("all");
+	if (names == NIL && keys == NIL)
+		return list_make1("the partition key");	/* count(*): see begin */
+	return names;
 }
 
 /*

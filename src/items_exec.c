@@ -12,6 +12,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "commands/explain.h"
 #if PG_VERSION_NUM >= 180000
 #include "commands/explain_format.h"
@@ -68,7 +70,7 @@ struct DdbItemsNode
 
 static void start_pass(DdbItemsNode *node);
 static void end_pass(DdbItemsNode *node);
-static void add_pass_stats(DdbItemsStats *into, DdbItemsScan *scan);
+static void add_pass_stats(DdbItemsStats *into, DdbItemsNode *node);
 static bool page_size_set(Relation rel);
 static List *attributes_fetched(ForeignScanState *fss, DdbItemsNode *node);
 static List *names_shown(List *names);
@@ -193,7 +195,7 @@ end_pass(DdbItemsNode *node)
 {
 	if (node->scan)
 	{
-		add_pass_stats(&node->done, node->scan);
+		add_pass_stats(&node->done, node);
 		ddb_items_end(node->scan);
 		node->scan = NULL;
 	}
@@ -201,19 +203,22 @@ end_pass(DdbItemsNode *node)
 	node->started = false;
 }
 
-/* Add the work of a pass of the scan to *into. */
+/* Add the work of the scan's pass to *into; capacity must stay finite. */
 static void
-add_pass_stats(DdbItemsStats *into, DdbItemsScan *scan)
+add_pass_stats(DdbItemsStats *into, DdbItemsNode *node)
 {
 	DdbItemsStats s;
 
-	ddb_items_stats(scan, &s);
+	ddb_items_stats(node->scan, &s);
 	ddb_stats_add(&into->requests, &s.requests);
 	into->items += s.items;
 	into->pages += s.pages;
 	into->unprocessed_retries += s.unprocessed_retries;
 	into->consumed_capacity += s.consumed_capacity;
 	into->capacity_reported |= s.capacity_reported;
+	if (!isfinite(into->consumed_capacity))
+		ddb_raise_invalid_response(DDB_API_DYNAMODB, ddb_items_api_name(node->api),
+								   "The capacity units reported add up to more than a double holds.");
 }
 
 /* The next item as a row in values/isnull; false at the end. */
@@ -333,7 +338,7 @@ ddb_items_explain(ForeignScanState *fss, DdbItemsNode *node, ExplainState *es)
 		const DdbClientStats *r = &s.requests;
 
 		if (node->scan)
-			add_pass_stats(&s, node->scan);
+			add_pass_stats(&s, node);
 		ExplainPropertyInteger("DescribeTable Requests", NULL,
 							   node->describe_requests, es);
 		ExplainPropertyInteger(psprintf("%s Requests", ddb_items_api_name(api)),

@@ -16,9 +16,10 @@
  * items than the query can still use.  Each slot's parsed page lives in a
  * memory context of its own, reset once its items are handed out.
  *
- * Answers are checked for what exactly-once rests on: a page that repeats
- * the key it was asked to continue from (a loop), an item of a partition
- * other than the one queried, a key not asked for or returned twice.
+ * Answers are checked for what exactly-once rests on: a LastEvaluatedKey
+ * the reading has already followed (a loop), more items than a request's
+ * Limit, an item of a partition other than the one queried, a key not
+ * asked for or returned twice.
  *
  *-------------------------------------------------------------------------
  */

@@ -75,7 +75,7 @@ typedef struct DdbStreamOptions
 	char	   *stream_arn;
 	DdbIteratorType iterator_type;
 	char	   *sequence_number;	/* digits, for AT/AFTER_SEQUENCE_NUMBER */
-	int			page_size;
+	int			page_size;		/* items: 0 for DynamoDB's 1 MB pages */
 	DdbImageFormat image_format;
 	int			empty_page_limit;
 	bool		skip_trimmed;	/* on_trimmed 'skip' */
@@ -260,6 +260,7 @@ struct ExprContext;
 struct StringInfoData;
 extern bool ddb_is_pseudo_constant(Node *node);
 extern Oid	ddb_numeric_btree_family(void);
+extern int	ddb_strategy_column_first(int strategy, bool commuted);
 extern void ddb_deparse_value(struct StringInfoData *buf, Node *node);
 extern void ddb_classify_conditions(List *restrictinfos, Index relid,
 									const DdbColumnInfo *columns, int ncolumns,

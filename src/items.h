@@ -129,6 +129,7 @@ extern DdbTableKeys *ddb_describe_table_keys(DdbClient *client,
 											 const char *table_name,
 											 const char *index_name);
 extern const char *ddb_key_type_name(DdbKeyType type);
+extern const char *ddb_items_api_name(DdbItemsApi api);
 
 /* in items_scan.c */
 typedef struct DdbItemsScan DdbItemsScan;

@@ -41,10 +41,24 @@ static cJSON *key_value_json(const DdbKeyValue *v);
 static bool append_key_attribute(StringInfo buf, cJSON *item, const char *name);
 static bool add_units(cJSON *cc, const char *op, double *units);
 
+static const char *const api_names[] = {
+	[DDB_ITEMS_SCAN] = "Scan",
+	[DDB_ITEMS_QUERY] = "Query",
+	[DDB_ITEMS_GET_ITEM] = "GetItem",
+	[DDB_ITEMS_BATCH_GET_ITEM] = "BatchGetItem",
+};
+
 const char *
 ddb_key_type_name(DdbKeyType type)
 {
 	return key_type_names[type];
+}
+
+/* The operation's name, as in requests, counters and EXPLAIN. */
+const char *
+ddb_items_api_name(DdbItemsApi api)
+{
+	return api_names[api];
 }
 
 /*

@@ -71,7 +71,6 @@ struct DdbItemsNode
 static void start_pass(DdbItemsNode *node);
 static void end_pass(DdbItemsNode *node);
 static void add_pass_stats(DdbItemsStats *into, DdbItemsNode *node);
-static bool page_size_set(Relation rel);
 static List *attributes_fetched(ForeignScanState *fss, DdbItemsNode *node);
 static List *names_shown(List *names);
 
@@ -107,8 +106,6 @@ ddb_items_node_begin(ForeignScanState *fss, Oid userid)
 	int			i;
 
 	ddb_get_table_options(RelationGetRelid(rel), &node->opts);
-	if (!page_size_set(rel))
-		node->opts.page_size = 0;	/* 1 MB pages, DynamoDB's default */
 	ddb_get_credentials(GetForeignServer(GetForeignTable(RelationGetRelid(rel))->serverid),
 						userid, &node->creds);
 	node->api = (DdbItemsApi) intVal(list_nth(private, ItemsPrivateApi));
@@ -146,18 +143,6 @@ ddb_items_node_begin(ForeignScanState *fss, Oid userid)
 										   "ddbstream_fdw items scan",
 										   ALLOCSET_DEFAULT_SIZES);
 	return node;
-}
-
-/* Whether the table sets page_size (else items come in 1 MB pages). */
-static bool
-page_size_set(Relation rel)
-{
-	ListCell   *lc;
-
-	foreach(lc, GetForeignTable(RelationGetRelid(rel))->options)
-		if (strcmp(((DefElem *) lfirst(lc))->defname, "page_size") == 0)
-			return true;
-	return false;
 }
 
 /*

@@ -65,12 +65,6 @@ static const char *const role_ops[] = {
 	[DDB_KEY_SK_PREFIX] = "LIKE",
 };
 
-static const char *const api_names[] = {
-	[DDB_ITEMS_SCAN] = "Scan",
-	[DDB_ITEMS_QUERY] = "Query",
-	[DDB_ITEMS_GET_ITEM] = "GetItem",
-	[DDB_ITEMS_BATCH_GET_ITEM] = "BatchGetItem",
-};
 
 static const DdbColumnInfo *attribute_var(Node *node, Index relid,
 										  const DdbColumnInfo *columns,
@@ -399,24 +393,22 @@ classify(Expr *clause, Index relid, const DdbColumnInfo *columns, int ncolumns,
 	if (partition || is_in || strategy == 0 ||
 		!column_fits_key(col, type, opno, collid, true))
 		return false;
-	switch (strategy)
+	switch (ddb_strategy_column_first(strategy, commuted))
 	{
 		case BTLessStrategyNumber:
-			kc->role = commuted ? DDB_KEY_SK_GT : DDB_KEY_SK_LT;
-			break;
+			kc->role = DDB_KEY_SK_LT;
+			return true;
 		case BTLessEqualStrategyNumber:
-			kc->role = commuted ? DDB_KEY_SK_GE : DDB_KEY_SK_LE;
-			break;
+			kc->role = DDB_KEY_SK_LE;
+			return true;
 		case BTGreaterEqualStrategyNumber:
-			kc->role = commuted ? DDB_KEY_SK_LE : DDB_KEY_SK_GE;
-			break;
+			kc->role = DDB_KEY_SK_GE;
+			return true;
 		case BTGreaterStrategyNumber:
-			kc->role = commuted ? DDB_KEY_SK_LT : DDB_KEY_SK_GT;
-			break;
-		default:
-			return false;
+			kc->role = DDB_KEY_SK_GT;
+			return true;
 	}
-	return true;
+	return false;
 }
 
 static KeyCondition *
@@ -525,10 +517,4 @@ add_condition(DdbItemsPlan *plan, KeyCondition *kc, StringInfo explain)
 	appendStringInfo(explain, "%s %s ", quote_identifier(kc->colname),
 					 role_ops[kc->role]);
 	ddb_deparse_value(explain, (Node *) kc->value);
-}
-
-const char *
-ddb_items_api_name(DdbItemsApi api)
-{
-	return api_names[api];
 }

@@ -47,7 +47,6 @@ extern DdbTableKeys *ddb_items_describe(Relation rel,
 										const DdbStreamOptions *opts,
 										Oid userid, long *requests);
 extern DdbTableKeys *ddb_items_keys_from_list(List *l);
-extern const char *ddb_items_api_name(DdbItemsApi api);
 
 /* in items_request.c */
 extern DdbItemsRequest *ddb_items_request(DdbItemsApi api, List *roles,

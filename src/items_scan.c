@@ -80,12 +80,6 @@ static void continue_page(DdbItemsScan *scan, Slot *slot, cJSON *response,
 static long items_wanted(DdbItemsScan *scan);
 static bool take_wanted(Slot *slot, const char *key);
 
-static const char *const op_names[] = {
-	[DDB_ITEMS_SCAN] = "Scan",
-	[DDB_ITEMS_QUERY] = "Query",
-	[DDB_ITEMS_GET_ITEM] = "GetItem",
-	[DDB_ITEMS_BATCH_GET_ITEM] = "BatchGetItem",
-};
 
 /*
  * Start reading what request asks for: the first requests are sent now.
@@ -103,7 +97,7 @@ ddb_items_begin(const DdbStreamOptions *opts, const DdbCredentials *creds,
 	int			i;
 
 	scan->req = request;
-	scan->op = op_names[request->api];
+	scan->op = ddb_items_api_name(request->api);
 	scan->cxt = cxt;
 	scan->max_retries = opts->max_retries;
 	scan->continued = ddb_token_set_create();

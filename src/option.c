@@ -887,6 +887,9 @@ resolve_options(ForeignServer *server, List *table_options,
 		opts->endpoint = default_endpoint("dynamodb", opts->region);
 	if (opts->scan_segments == 0)
 		opts->scan_segments = opts->max_concurrency;
+	/* an items table reads DynamoDB's 1 MB pages unless page_size says */
+	if (opts->source == DDB_SOURCE_ITEMS && last_option(table_options, "page_size") == NULL)
+		opts->page_size = 0;
 }
 
 /* Every member the table resolves, at its default: NULL, or default_value. */

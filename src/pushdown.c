@@ -105,24 +105,47 @@ ddb_is_pseudo_constant(Node *node)
 }
 
 /*
+ * A btree strategy as it reads with the column on the left: value < column
+ * is column > value.  (Equality, and any other number, stay.)
+ */
+int
+ddb_strategy_column_first(int strategy, bool commuted)
+{
+	if (!commuted)
+		return strategy;
+	switch (strategy)
+	{
+		case BTLessStrategyNumber:
+			return BTGreaterStrategyNumber;
+		case BTLessEqualStrategyNumber:
+			return BTGreaterEqualStrategyNumber;
+		case BTGreaterEqualStrategyNumber:
+			return BTLessEqualStrategyNumber;
+		case BTGreaterStrategyNumber:
+			return BTLessStrategyNumber;
+	}
+	return strategy;
+}
+
+/*
  * The kind of seq comparison a btree strategy of numeric stands for, with
  * the column on the right (commuted: 5 < seq is seq > 5); -1 for none.
  */
 static int
 seq_kind(int strategy, bool commuted)
 {
-	switch (strategy)
+	switch (ddb_strategy_column_first(strategy, commuted))
 	{
 		case BTLessStrategyNumber:
-			return commuted ? DDB_PUSH_SEQ_GT : DDB_PUSH_SEQ_LT;
+			return DDB_PUSH_SEQ_LT;
 		case BTLessEqualStrategyNumber:
-			return commuted ? DDB_PUSH_SEQ_GE : DDB_PUSH_SEQ_LE;
+			return DDB_PUSH_SEQ_LE;
 		case BTEqualStrategyNumber:
 			return DDB_PUSH_SEQ_EQ;
 		case BTGreaterEqualStrategyNumber:
-			return commuted ? DDB_PUSH_SEQ_LE : DDB_PUSH_SEQ_GE;
+			return DDB_PUSH_SEQ_GE;
 		case BTGreaterStrategyNumber:
-			return commuted ? DDB_PUSH_SEQ_LT : DDB_PUSH_SEQ_GT;
+			return DDB_PUSH_SEQ_GT;
 	}
 	return -1;
 }
